@@ -1,0 +1,78 @@
+import type { Deps } from "../deps.ts";
+import { OenConfigError } from "../oen/errors.ts";
+import { lookupVerdict } from "./lookup-verdict.ts";
+import { settleAttempt, type SettleResult } from "./settle-attempt.ts";
+
+export type ResolveResult =
+  | { kind: "settled"; verdict: "succeeded" | "declined" | "not_found"; settled: SettleResult }
+  | { kind: "already_settled" }
+  /** Not decidable yet: look again after `retryInMs`. */
+  | { kind: "wait"; retryInMs: number; why: "in_flight" | "pending" | "oen_unavailable" };
+
+// How long a `sending` attempt may still be waiting on its HTTP call before it
+// is treated as abandoned (its worker crashed) and looked up.
+const IN_FLIGHT_MARGIN_MS = 10_000;
+const MAX_LOOKUP_INTERVAL_MS = 5 * 60_000;
+
+/**
+ * Settles an attempt whose outcome is unknown (timeout, 5xx, 504, C026, a
+ * crash mid-call) by looking its orderId up at Oen. Only a lookup made long
+ * enough after the attempt that finds nothing lets the invoice be charged again.
+ */
+export async function resolveAttempt(deps: Deps, attemptId: string): Promise<ResolveResult> {
+  const attempt = await deps.db.selectFrom("charge_attempts").selectAll().where("id", "=", attemptId).executeTakeFirst();
+  if (attempt === undefined || (attempt.status !== "sending" && attempt.status !== "unknown")) return { kind: "already_settled" };
+  const ageMs = Date.now() - attempt.created_at.getTime();
+  if (attempt.status === "sending") {
+    const abandonedAfter = deps.config.oen.requestTimeoutMs + IN_FLIGHT_MARGIN_MS;
+    if (ageMs < abandonedAfter) return { kind: "wait", retryInMs: abandonedAfter - ageMs, why: "in_flight" };
+  }
+  let transactions;
+  try {
+    transactions = await deps.oen.listOrderTransactions(attempt.order_id);
+  } catch (error) {
+    if (error instanceof OenConfigError) throw error;
+    deps.logger.warn({ orderId: attempt.order_id, err: (error as Error).message }, "order lookup failed; will look again");
+    await noteLookup(deps, attemptId);
+    return { kind: "wait", retryInMs: lookupBackoffMs(attempt.lookup_count), why: "oen_unavailable" };
+  }
+  const verdict = lookupVerdict(transactions, ageMs, deps.config.oen.lookupSettleMs);
+  if (verdict.kind === "pending") {
+    await noteLookup(deps, attemptId);
+    const backoff = lookupBackoffMs(attempt.lookup_count);
+    // Nothing recorded yet: look again no later than the moment "nothing" becomes proof.
+    const retryInMs = transactions.length === 0 ? Math.max(250, Math.min(backoff, deps.config.oen.lookupSettleMs - ageMs)) : backoff;
+    return { kind: "wait", retryInMs, why: "pending" };
+  }
+  if (verdict.kind === "succeeded" && verdict.duplicates.length > 0) {
+    deps.logger.error({ orderId: attempt.order_id, transactions: [verdict.transactionHid, ...verdict.duplicates] }, "several successful Oen transactions for one orderId: refund the extras");
+  }
+  const settled = await deps.db.transaction().execute((tx) =>
+    settleAttempt(
+      deps,
+      tx,
+      attemptId,
+      verdict.kind === "succeeded"
+        ? { kind: "succeeded", transactionHid: verdict.transactionHid, authCode: verdict.authCode }
+        : verdict.kind === "declined"
+          ? { kind: "declined", code: null, message: verdict.reason }
+          : { kind: "not_found" },
+    ),
+  );
+  if (!settled.applied) return { kind: "already_settled" };
+  deps.logger.info({ orderId: attempt.order_id, verdict: verdict.kind }, "unknown charge attempt resolved by order lookup");
+  return { kind: "settled", verdict: verdict.kind, settled };
+}
+
+async function noteLookup(deps: Deps, attemptId: string): Promise<void> {
+  await deps.db
+    .updateTable("charge_attempts")
+    .set((eb) => ({ lookup_count: eb("lookup_count", "+", 1), last_lookup_at: new Date() }))
+    .where("id", "=", attemptId)
+    .execute();
+}
+
+/** 2 s, 4 s, 8 s … capped at 5 minutes. */
+export function lookupBackoffMs(lookupCount: number): number {
+  return Math.min(2_000 * 2 ** Math.min(lookupCount, 20), MAX_LOOKUP_INTERVAL_MS);
+}

@@ -1,0 +1,177 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { ProductDetail } from "../oen/types.ts";
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export type Interval = "day" | "week" | "month" | "year";
+
+export interface PlansTable {
+  id: string;
+  name: string;
+  amount: number;
+  interval: Interval;
+  interval_count: number;
+  product_code: string;
+  description: string;
+  unit: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface CustomersTable {
+  id: string;
+  name: string;
+  email: string;
+  locale: Generated<string>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type SubscriptionStatus = "incomplete" | "incomplete_expired" | "active" | "past_due" | "unpaid" | "canceled";
+
+export interface SubscriptionsTable {
+  id: string;
+  customer_id: string;
+  plan_id: string;
+  status: SubscriptionStatus;
+  success_url: string;
+  failure_url: string;
+  billing_anchor: Timestamp | null;
+  current_cycle: Generated<number>;
+  current_period_start: Timestamp | null;
+  current_period_end: Timestamp | null;
+  cancel_at_period_end: Generated<boolean>;
+  canceled_at: Timestamp | null;
+  ended_at: Timestamp | null;
+  next_renewal_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type CheckoutPurpose = "subscribe" | "update_card";
+
+export interface CheckoutSessionsTable {
+  id: string;
+  subscription_id: string;
+  purpose: CheckoutPurpose;
+  custom_id: string;
+  status: "open" | "completed" | "failed";
+  failure_message: string | null;
+  expires_at: Timestamp;
+  completed_at: Timestamp | null;
+  created_at: CreatedAt;
+}
+
+export interface PaymentTokensTable {
+  id: string;
+  subscription_id: string;
+  checkout_session_id: string;
+  key_id: string;
+  ciphertext: string;
+  last4: string | null;
+  status: "active" | "inactive";
+  created_at: CreatedAt;
+  deactivated_at: Timestamp | null;
+}
+
+export type InvoiceStatus = "open" | "paid" | "uncollectible" | "void";
+
+export interface InvoicesTable {
+  id: string;
+  subscription_id: string;
+  cycle: number;
+  status: InvoiceStatus;
+  amount: number;
+  currency: Generated<string>;
+  product_details: ColumnType<ProductDetail[], string, string>;
+  period_start: Timestamp;
+  period_end: Timestamp;
+  next_attempt_at: Timestamp | null;
+  attempt_count: Generated<number>;
+  first_failed_at: Timestamp | null;
+  paid_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type AttemptStatus = "sending" | "succeeded" | "declined" | "unknown" | "not_found" | "failed";
+
+export interface ChargeAttemptsTable {
+  id: string;
+  invoice_id: string;
+  attempt_no: number;
+  order_id: string;
+  payment_token_id: string;
+  amount: number;
+  status: AttemptStatus;
+  code: string | null;
+  message: string | null;
+  oen_transaction_hid: string | null;
+  auth_code: string | null;
+  lookup_count: Generated<number>;
+  last_lookup_at: Timestamp | null;
+  created_at: CreatedAt;
+  resolved_at: Timestamp | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  at: CreatedAt;
+  actor: string;
+  action: string;
+  subscription_id: string | null;
+  reason: string;
+  detail: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
+
+export type WebhookOutcome = "accepted" | "duplicate" | "rejected" | "binding_failed" | "ignored";
+
+export interface OenWebhookEventsTable {
+  id: Generated<string>;
+  received_at: CreatedAt;
+  purpose: string;
+  oen_id: string | null;
+  outcome: WebhookOutcome;
+  reason: string | null;
+  body: ColumnType<Record<string, unknown>, string, never>;
+}
+
+export interface WebhookInboxTable {
+  id: Generated<string>;
+  job_id: string;
+  payload: ColumnType<Record<string, unknown>, string, never>;
+  received_at: CreatedAt;
+  relayed_at: Timestamp | null;
+}
+
+export interface TestClockTable {
+  id: number;
+  offset_ms: ColumnType<string, number, number>;
+  updated_at: UpdatedAt;
+}
+
+export interface Database {
+  plans: PlansTable;
+  customers: CustomersTable;
+  subscriptions: SubscriptionsTable;
+  checkout_sessions: CheckoutSessionsTable;
+  payment_tokens: PaymentTokensTable;
+  invoices: InvoicesTable;
+  charge_attempts: ChargeAttemptsTable;
+  audit_log: AuditLogTable;
+  oen_webhook_events: OenWebhookEventsTable;
+  webhook_inbox: WebhookInboxTable;
+  test_clock: TestClockTable;
+}
+
+export type Plan = Selectable<PlansTable>;
+export type Customer = Selectable<CustomersTable>;
+export type Subscription = Selectable<SubscriptionsTable>;
+export type CheckoutSession = Selectable<CheckoutSessionsTable>;
+export type PaymentToken = Selectable<PaymentTokensTable>;
+export type Invoice = Selectable<InvoicesTable>;
+export type ChargeAttempt = Selectable<ChargeAttemptsTable>;
+export type NewInvoice = Insertable<InvoicesTable>;
+export type SubscriptionUpdate = Updateable<SubscriptionsTable>;

@@ -1,0 +1,44 @@
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import type { Deps } from "../deps.ts";
+import type { TestClock } from "../test-clock.ts";
+import { adminBoard } from "./admin-board.ts";
+import { requireApiKey } from "./api-key-auth.ts";
+import { errorHandler } from "./error-handler.ts";
+import { healthRoutes } from "./routes/health-routes.ts";
+import { oenWebhookRoute } from "./routes/oen-webhook-route.ts";
+import { planRoutes } from "./routes/plan-routes.ts";
+import { subscriptionRoutes } from "./routes/subscription-routes.ts";
+import { testClockRoutes } from "./routes/test-clock-routes.ts";
+
+/** The HTTP ingress: Oen's webhooks, the platform API, health, and Bull Board. */
+export async function buildApp(deps: Deps, options: { redis: Redis; testClock: TestClock | null }): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Strict JSON: no type coercion, unknown fields are errors where schemas say so.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    disableRequestLogging: false,
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: "not_found", message: `no route ${request.method} ${request.url}` }));
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "Oen recurring billing API", version: "1" },
+      components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes, { db: deps.db, redis: options.redis });
+  await app.register(oenWebhookRoute, { queues: deps.queues, db: deps.db, keyring: deps.config.tokenKeys, clock: deps.clock, logger: deps.logger });
+  await app.register(async (api) => {
+    api.addHook("onRequest", requireApiKey(deps.config.billingApiKey));
+    await api.register(planRoutes, { db: deps.db });
+    await api.register(subscriptionRoutes, deps);
+    if (options.testClock !== null) await api.register(testClockRoutes, { deps, clock: options.testClock });
+  });
+  await app.register(adminBoard, { queues: deps.queues.all, user: deps.config.admin.user, password: deps.config.admin.password });
+  return app;
+}

@@ -1,0 +1,56 @@
+import type { FastifyInstance } from "fastify";
+import type { Deps } from "../../deps.ts";
+import { OenConfigError, OenError } from "../../oen/errors.ts";
+import { createSubscription, PlanNotFoundError, type CreateSubscriptionInput } from "../../subscriptions/create-subscription.ts";
+import { loadSubscriptionView } from "../../subscriptions/subscription-view.ts";
+import { errorResponse, httpUrl, idParams, platformId } from "./schemas.ts";
+
+const createBody = {
+  type: "object",
+  additionalProperties: false,
+  required: ["customer", "planId", "successUrl", "failureUrl"],
+  properties: {
+    customer: {
+      type: "object",
+      additionalProperties: false,
+      required: ["id", "name", "email"],
+      properties: {
+        id: platformId,
+        name: { type: "string", minLength: 1, maxLength: 100 },
+        email: { type: "string", format: "email", maxLength: 254 },
+        locale: { type: "string", enum: ["zh-TW", "en"] },
+      },
+    },
+    planId: platformId,
+    successUrl: httpUrl,
+    failureUrl: httpUrl,
+  },
+} as const;
+
+export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
+  app.post<{ Body: CreateSubscriptionInput }>(
+    "/v1/subscriptions",
+    { schema: { summary: "Create a subscription and its card-binding page", tags: ["subscriptions"], body: createBody, response: { 400: errorResponse } } },
+    async (request, reply) => {
+      try {
+        return reply.code(201).send(await createSubscription(deps, request.body));
+      } catch (error) {
+        if (error instanceof PlanNotFoundError) return reply.code(422).send({ error: "unknown_plan", message: error.message });
+        if (error instanceof OenError) {
+          request.log.error({ err: error.message, code: error instanceof OenConfigError ? error.code : undefined }, "Oen refused to open a binding page");
+          return reply.code(502).send({ error: "oen_unavailable", message: "Oen could not open a card-binding page; try again later" });
+        }
+        throw error;
+      }
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/subscriptions/:id",
+    { schema: { summary: "A subscription", tags: ["subscriptions"], params: idParams, response: { 404: errorResponse } } },
+    async (request, reply) => {
+      const view = await loadSubscriptionView(deps.db, request.params.id);
+      return view ?? reply.code(404).send({ error: "not_found", message: `subscription "${request.params.id}" does not exist` });
+    },
+  );
+}

@@ -1,0 +1,49 @@
+import { randomBytes } from "node:crypto";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { startService } from "./service.ts";
+import { startOenSimulator } from "./oen/simulator/index.ts";
+
+// `npm start`: every role in one process. Without OEN_API_TOKEN (never in
+// production) the built-in Oen simulator stands in for Oen's testing API.
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) {
+    console.error(`configuration error: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
+const logger = createLogger({ level: config.logLevel });
+
+const simulator =
+  config.oen.apiToken === null
+    ? await startOenSimulator({
+        merchantId: config.oen.merchantId,
+        apiToken: randomBytes(24).toString("hex"),
+        webhookUrl: `${config.publicUrl}/webhooks/oen`,
+        port: Number(process.env.SIM_PORT ?? 0),
+        logger: logger.child({ component: "oen-simulator" }),
+      })
+    : null;
+if (simulator !== null) {
+  config = { ...config, oen: { ...config.oen, apiToken: simulator.apiToken, apiUrl: simulator.url, hostedUrl: simulator.hostedUrl } };
+  logger.warn({ simulator: simulator.url }, "OEN_API_TOKEN is not set: running against the built-in Oen simulator (test card 4242 4242 4242 4242)");
+}
+
+const service = await startService({ config, logger });
+logger.info({ roles: config.roles, adminUi: service.url === null ? null : `${service.url}/admin/queues` }, "oen-billing started");
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    await service.close();
+    await simulator?.close();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,155 @@
+import pRetry from "p-retry";
+import { silentLogger, type Logger } from "../log.ts";
+import { classifyOenExchange, type OenVerdict } from "./classify-oen-exchange.ts";
+import { OenConfigError, OenError, OenUnavailableError } from "./errors.ts";
+import { sendOenRequest, type OenRequest, type OenTransport } from "./send-oen-request.ts";
+import type { ChargeOutcome, CheckoutTokenRequest, OenTransaction, TokenChargeRequest, UnknownReason } from "./types.ts";
+
+export interface OenClientOptions {
+  apiUrl: string;
+  apiToken: string;
+  merchantId: string;
+  /** Per charge request. Above Oen's own 29 s cut-off, so a 504 from Oen is seen rather than guessed. */
+  timeoutMs?: number;
+  /** Per try of a retried call (checkout page, lookups). */
+  lookupTimeoutMs?: number;
+  /** Extra tries of a retried call after a transport failure or 5xx. */
+  retries?: number;
+  /** First delay between tries; doubles and is jittered (×1–2). */
+  retryMinDelayMs?: number;
+  retryMaxDelayMs?: number;
+  logger?: Logger;
+  fetch?: typeof fetch;
+}
+
+export interface OenClient {
+  /** Creates a hosted card-binding page (valid 10 minutes). Throws OenConfigError / OenUnavailableError / OenError. */
+  createCheckoutToken(request: CheckoutTokenRequest): Promise<{ id: string }>;
+  /** One charge attempt, never retried here and never throwing for anything Oen or the network does. */
+  chargeToken(request: TokenChargeRequest): Promise<ChargeOutcome>;
+  /** Every transaction of an order (failed ones too); [] when none. */
+  listOrderTransactions(orderId: string): Promise<OenTransaction[]>;
+  /** One transaction by its 27-char id or its P-number. */
+  getTransaction(id: string): Promise<OenTransaction>;
+}
+
+// Reasons worth another try of a safe call; C026 and undocumented answers will not change by retrying.
+const RETRYABLE: ReadonlySet<UnknownReason> = new Set(["timeout", "connection", "http_5xx", "gateway_timeout", "F0001"]);
+
+export function createOenClient(options: OenClientOptions): OenClient {
+  const logger = options.logger ?? silentLogger;
+  const transport: OenTransport = {
+    apiUrl: options.apiUrl,
+    apiToken: options.apiToken,
+    fetch: options.fetch ?? globalThis.fetch,
+    logger,
+  };
+  const chargeTimeoutMs = options.timeoutMs ?? 35_000;
+  const lookupTimeoutMs = options.lookupTimeoutMs ?? 10_000;
+  const retries = options.retries ?? 2;
+  const retryMinDelayMs = options.retryMinDelayMs ?? 200;
+  const retryMaxDelayMs = options.retryMaxDelayMs ?? 2_000;
+
+  async function exchange(request: OenRequest, extraSecrets: readonly string[] = []): Promise<OenVerdict> {
+    return classifyOenExchange(await sendOenRequest(transport, request), [options.apiToken, ...extraSecrets]);
+  }
+
+  /** A call that is safe to repeat: retried on transport failures and 5xx, then OenUnavailableError. */
+  async function safeCall<T>(request: Omit<OenRequest, "timeoutMs">, read: (data: unknown) => T | undefined): Promise<T> {
+    const label = `${request.method} ${request.path}`;
+    const attempt = async (): Promise<T> => {
+      const verdict = await exchange({ ...request, timeoutMs: lookupTimeoutMs });
+      switch (verdict.kind) {
+        case "ok": {
+          const value = read(verdict.data);
+          if (value === undefined) throw new OenError(`Oen ${label}: unexpected response shape`, 200);
+          return value;
+        }
+        case "config_error":
+          throw new OenConfigError(verdict.code, verdict.httpStatus, `Oen ${label} refused: ${verdict.message}`);
+        case "declined":
+          throw new OenError(`Oen ${label}: ${verdict.message}`, 400);
+        case "unknown":
+          if (RETRYABLE.has(verdict.reason)) {
+            throw new OenUnavailableError(verdict.reason, `Oen ${label}: ${verdict.message}`, verdict.httpStatus);
+          }
+          throw new OenError(`Oen ${label}: ${verdict.message}`, verdict.httpStatus);
+      }
+    };
+    try {
+      return await pRetry(attempt, {
+        retries,
+        minTimeout: retryMinDelayMs,
+        maxTimeout: retryMaxDelayMs,
+        randomize: true,
+        shouldRetry: ({ error }) => error instanceof OenUnavailableError,
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          if (error instanceof OenUnavailableError && retriesLeft > 0) {
+            logger.warn({ call: label, attemptNumber, reason: error.reason }, "oen call failed, retrying");
+          }
+        },
+      });
+    } catch (error) {
+      if (error instanceof OenUnavailableError) {
+        throw new OenUnavailableError(error.reason, `${error.message} (after ${retries + 1} tries)`, error.httpStatus);
+      }
+      throw error;
+    }
+  }
+
+  return {
+    createCheckoutToken(request) {
+      return safeCall({ method: "POST", path: "/checkout-token", body: { ...request, merchantId: options.merchantId } }, (data) => {
+        const id = field(data, "id");
+        return typeof id === "string" ? { id } : undefined;
+      });
+    },
+
+    async chargeToken(request) {
+      const verdict = await exchange(
+        { method: "POST", path: "/token/transactions", body: { ...request, merchantId: options.merchantId }, timeoutMs: chargeTimeoutMs },
+        [request.token],
+      );
+      const outcome = toChargeOutcome(verdict);
+      logger.info(
+        {
+          orderId: request.orderId,
+          amount: request.amount,
+          outcome: outcome.kind,
+          code: "code" in outcome ? outcome.code : undefined,
+          reason: "reason" in outcome ? outcome.reason : undefined,
+        },
+        "oen charge",
+      );
+      return outcome;
+    },
+
+    listOrderTransactions(orderId) {
+      return safeCall({ method: "GET", path: `/order/${encodeURIComponent(orderId)}/transactions` }, (data) => {
+        const transactions = field(data, "transactions");
+        return Array.isArray(transactions) ? (transactions as OenTransaction[]) : undefined;
+      });
+    },
+
+    getTransaction(id) {
+      return safeCall({ method: "GET", path: `/transactions/${encodeURIComponent(id)}` }, (data) =>
+        typeof field(data, "id") === "string" ? (data as OenTransaction) : undefined,
+      );
+    },
+  };
+}
+
+function toChargeOutcome(verdict: OenVerdict): ChargeOutcome {
+  if (verdict.kind !== "ok") return verdict;
+  const transactionHid = field(verdict.data, "id");
+  const authCode = field(verdict.data, "authCode");
+  // A 200 S0000 without a transaction number may still be a charge: treat it as unknown, not as a failure.
+  if (typeof transactionHid !== "string") {
+    return { kind: "unknown", reason: "unexpected_response", httpStatus: 200, message: "HTTP 200 S0000 without a transaction id" };
+  }
+  return typeof authCode === "string" ? { kind: "succeeded", transactionHid, authCode } : { kind: "succeeded", transactionHid };
+}
+
+function field(data: unknown, key: string): unknown {
+  return typeof data === "object" && data !== null ? (data as Record<string, unknown>)[key] : undefined;
+}

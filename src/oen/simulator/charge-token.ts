@@ -1,0 +1,69 @@
+import type { TokenChargeRequest } from "../types.ts";
+import { DECLINE_MESSAGES } from "./cards.ts";
+import { ok, refused, type Answer } from "./envelope.ts";
+import type { FaultRule } from "./fault-plan.ts";
+import type { LedgerEntry } from "./ledger.ts";
+import { productTotal } from "./product-total.ts";
+import type { SimulatorContext } from "./simulator-context.ts";
+
+/** POST /token/transactions body after schema validation. */
+export interface TokenChargeBody extends TokenChargeRequest {
+  merchantId: string;
+  currency?: "TWD";
+}
+
+const HIGH_VALUE_THRESHOLD = 200_000;
+const DEFAULT_SETTLE_AFTER_MS = 1_000;
+
+/**
+ * One token charge by Oen's rules (api/token-transactions.md): no deduplication by orderId, a
+ * declined charge is recorded too. Under a `c026_after_charge` fault the transaction stays
+ * `charging` for a while, then settles to what the card would have done.
+ */
+export function chargeToken(ctx: SimulatorContext, body: TokenChargeBody, fault: FaultRule | undefined): Answer {
+  const { settings } = ctx;
+  const card = ctx.cards.get(body.token);
+  if (body.merchantId !== settings.merchantId) return refused(400, "V0001", "INVALID_PARAMS");
+  if (!settings.paymentsActivated) return refused(400, "V0002", "PAYMENT_SERVICE_NOT_ACTIVATE");
+  if (productTotal(body.productDetails) !== body.amount) return refused(400, "V0001", "PRODUCT_AMOUNT_NOT_MATCH");
+  if (body.amount >= HIGH_VALUE_THRESHOLD && !settings.highValueEnabled) return refused(400, "V0003", "AMOUNT_EXCEEDS_LIMIT");
+  if (card === undefined || card.merchantId !== body.merchantId) return refused(400, "V0001", "INVALID_PARAMS");
+
+  const declined = card.charges < card.behaviour.declines;
+  card.charges += 1;
+  const createdAt = ctx.now();
+  const entry: LedgerEntry = {
+    id: ctx.ids.transactionHid(createdAt),
+    transactionId: ctx.ids.internalId(),
+    merchantId: body.merchantId,
+    orderId: body.orderId,
+    amount: body.amount,
+    status: "charging",
+    productDetails: body.productDetails,
+    token: body.token,
+    userId: body.userId,
+    userName: body.userName,
+    userEmail: body.userEmail,
+    note: body.note,
+    createdAt: createdAt.toISOString(),
+    refundAmount: 0,
+  };
+  const code = card.behaviour.declineCode;
+  const settled: Partial<LedgerEntry> = declined
+    ? { status: "failed", declineCode: code, reason: DECLINE_MESSAGES[code] }
+    : { status: "charged", authCode: ctx.ids.authCode(), paidAt: createdAt.toISOString() };
+
+  // Under C026 the answer is replaced by 409 (answer-with-faults.ts); the ledger shows `charging` until it settles.
+  const pending = fault?.kind === "c026_after_charge";
+  ctx.ledger.add(pending ? entry : { ...entry, ...settled });
+  if (pending) {
+    ctx.later(fault.settleAfterMs ?? DEFAULT_SETTLE_AFTER_MS, () => {
+      ctx.ledger.update(entry.id, declined ? settled : { ...settled, paidAt: ctx.now().toISOString() });
+    });
+  }
+  if (declined) {
+    const detail = code === "K0001" ? { detail: { subCode: "MONTHLY_LIMIT_EXCEEDED" } } : {};
+    return { ...refused(400, code, DECLINE_MESSAGES[code], detail), recorded: true };
+  }
+  return { ...ok({ id: entry.id, authCode: settled.authCode }), recorded: true };
+}

@@ -1,0 +1,65 @@
+import type { DeclineCode, OenTransactionStatus, ProductDetail } from "../types.ts";
+
+/** One transaction the simulator created, with Oen's names (`id` is the P-number). */
+export interface LedgerEntry {
+  id: string;
+  transactionId: string;
+  merchantId: string;
+  orderId: string;
+  amount: number;
+  status: OenTransactionStatus;
+  productDetails: ProductDetail[];
+  /** The card token charged (simulator-only data: a fake token, readable by tests). */
+  token: string;
+  userId?: string;
+  userName?: string;
+  userEmail?: string;
+  note?: string;
+  declineCode?: DeclineCode;
+  reason?: string;
+  authCode?: string;
+  createdAt: string;
+  paidAt?: string;
+  refundAmount: number;
+  refundedAt?: string;
+}
+
+/** Read access for tests: every call returns copies, so nothing outside can change the ledger. */
+export interface LedgerView {
+  all(): LedgerEntry[];
+  byOrder(orderId: string): LedgerEntry[];
+  /** By P-number or 27-char transaction id. */
+  get(id: string): LedgerEntry | undefined;
+  /** Transactions that took money (paid, including ones refunded later), optionally of orders with this prefix. */
+  successfulCharges(orderIdPrefix?: string): LedgerEntry[];
+}
+
+export interface Ledger extends LedgerView {
+  add(entry: LedgerEntry): void;
+  update(id: string, change: Partial<Pick<LedgerEntry, "status" | "paidAt" | "authCode" | "reason" | "declineCode" | "refundAmount" | "refundedAt">>): LedgerEntry;
+}
+
+export function createLedger(): Ledger {
+  const entries: LedgerEntry[] = [];
+  const find = (id: string) => entries.find((entry) => entry.id === id || entry.transactionId === id);
+  const copies = (list: LedgerEntry[]) => list.map((entry) => structuredClone(entry));
+  return {
+    all: () => copies(entries),
+    byOrder: (orderId) => copies(entries.filter((entry) => entry.orderId === orderId)),
+    get: (id) => {
+      const entry = find(id);
+      return entry && structuredClone(entry);
+    },
+    successfulCharges: (prefix = "") =>
+      copies(entries.filter((entry) => entry.paidAt !== undefined && entry.orderId.startsWith(prefix))),
+    add: (entry) => {
+      entries.push(structuredClone(entry));
+    },
+    update: (id, change) => {
+      const entry = find(id);
+      if (entry === undefined) throw new Error(`no ledger entry ${id}`);
+      Object.assign(entry, change);
+      return structuredClone(entry);
+    },
+  };
+}

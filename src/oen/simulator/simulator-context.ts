@@ -1,0 +1,59 @@
+import type { Logger } from "../../log.ts";
+import type { CardBehaviour } from "./cards.ts";
+import type { FaultController } from "./fault-controller.ts";
+import type { IdFactory } from "./id-factory.ts";
+import type { Ledger } from "./ledger.ts";
+import type { WebhookSender } from "./webhook-sender.ts";
+
+/** A hosted binding page created by POST /checkout-token. */
+export interface CheckoutPage {
+  id: string;
+  merchantId: string;
+  successUrl: string | null;
+  failureUrl: string | null;
+  customId?: string;
+  payerEmail?: string;
+  createdAt: Date;
+  /** Set by the first submit that got past form validation: a page works once. */
+  usedAt?: Date;
+}
+
+/** What a card token stands for. */
+export interface BoundCard {
+  token: string;
+  merchantId: string;
+  checkoutId: string;
+  last4: string;
+  behaviour: CardBehaviour;
+  /** Charges attempted so far, which decides when a flaky card stops declining. */
+  charges: number;
+}
+
+export interface SimulatorSettings {
+  merchantId: string;
+  apiToken: string;
+  checkoutTtlMs: number;
+  /** Off: charges of 200,000+ answer V0003, like a merchant without high-value activation. */
+  highValueEnabled: boolean;
+  /** Off: checkout and charges answer V0002 PAYMENT_SERVICE_NOT_ACTIVATE. */
+  paymentsActivated: boolean;
+  /** Set: API calls from other addresses get 403 like production's IP allowlist. */
+  ipAllowlist: readonly string[] | null;
+}
+
+/** Everything the simulator's routes share. */
+export interface SimulatorContext {
+  settings: SimulatorSettings;
+  now: () => Date;
+  ids: IdFactory;
+  ledger: Ledger;
+  checkouts: Map<string, CheckoutPage>;
+  cards: Map<string, BoundCard>;
+  faults: FaultController;
+  webhooks: WebhookSender;
+  /** Waits, but stops (rejecting) when the simulator closes. */
+  sleep(ms: number): Promise<void>;
+  /** Runs a task later, unless the simulator closes first. */
+  later(ms: number, task: () => void): void;
+  logger: Logger;
+}

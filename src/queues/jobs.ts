@@ -1,0 +1,41 @@
+import type { SealedToken } from "../vault/token-cipher.ts";
+
+// Job data holds ids and sealed values, never a cleartext secret (invariant 4).
+
+export interface TokenWebhookJob {
+  kind: "token";
+  checkoutId: string;
+  merchantId: string;
+  customId: string | null;
+  success: boolean;
+  last4: string | null;
+  message: string | null;
+  sealedToken: SealedToken | null;
+  receivedAt: string;
+}
+
+export interface OtherWebhookJob {
+  kind: "other";
+  purpose: string;
+  oenId: string | null;
+  body: Record<string, unknown>;
+  receivedAt: string;
+}
+
+export type WebhookJob = TokenWebhookJob | OtherWebhookJob;
+
+export interface ChargeJob {
+  invoiceId: string;
+}
+
+export interface ResolveAttemptJob {
+  attemptId: string;
+}
+
+/** BullMQ job ids must not contain ":"; every id here is built from our own [a-z0-9_-] ids. */
+export const jobIds = {
+  charge: (invoiceId: string, attemptCount: number) => `charge-${invoiceId}-a${attemptCount}`,
+  resolve: (attemptId: string, lookupCount: number) => `resolve-${attemptId}-l${lookupCount}`,
+  tokenWebhook: (checkoutId: string, success: boolean) => `oen-token-${checkoutId}-${success ? "ok" : "failed"}`,
+  otherWebhook: (digest: string) => `oen-other-${digest}`,
+};

@@ -1,0 +1,54 @@
+import { Queue, type ConnectionOptions } from "bullmq";
+import { QUEUE_NAMES } from "./queue-names.ts";
+import type { ChargeJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
+
+export interface Queues {
+  webhooks: Queue<WebhookJob>;
+  renewals: Queue<Record<string, never>>;
+  charges: Queue<ChargeJob | ResolveAttemptJob>;
+  all: Queue[];
+  close(): Promise<void>;
+}
+
+const DAY_SECONDS = 24 * 3600;
+
+export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
+  const webhooks = new Queue<WebhookJob>(QUEUE_NAMES.webhooks, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts: 20,
+      backoff: { type: "exponential", delay: 1_000 },
+      // Kept a day so that Oen's repeated deliveries stay one job.
+      removeOnComplete: { age: DAY_SECONDS },
+      removeOnFail: false,
+    },
+  });
+  const renewals = new Queue<Record<string, never>>(QUEUE_NAMES.renewals, {
+    connection,
+    prefix,
+    defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } },
+  });
+  const charges = new Queue<ChargeJob | ResolveAttemptJob>(QUEUE_NAMES.charges, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts: 8,
+      backoff: { type: "exponential", delay: 2_000 },
+      // Removed on completion so the sweep can always enqueue the invoice again;
+      // Postgres, not the job id, is what prevents a double charge.
+      removeOnComplete: true,
+      removeOnFail: { age: DAY_SECONDS },
+    },
+  });
+  const all = [webhooks, renewals, charges] as Queue[];
+  return {
+    webhooks,
+    renewals,
+    charges,
+    all,
+    async close() {
+      await Promise.all(all.map((q) => q.close()));
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { Deps } from "../deps.ts";
+import { enqueueCharge, enqueueResolve } from "../queues/enqueue.ts";
+import { expireIncompleteSubscriptions } from "../subscriptions/expire-incomplete.ts";
+import { relayWebhookInbox } from "../webhooks/relay-webhook-inbox.ts";
+import { renewDueSubscriptions } from "./renew-due-subscriptions.ts";
+
+export interface SweepReport {
+  relayedWebhooks: number;
+  expired: number;
+  renewed: number;
+  canceled: number;
+  chargesEnqueued: number;
+  resolvesEnqueued: number;
+}
+
+const BATCH = 200;
+const MAX_BATCHES = 25;
+// A `sending` attempt younger than this may still be waiting on its HTTP call.
+const IN_FLIGHT_GRACE_MS = 60_000;
+
+/**
+ * One tick of the scheduler. Postgres is the truth and Redis only carries
+ * work, so every tick rebuilds from Postgres every job that matters: after a
+ * Redis flush, the next tick re-enqueues all due charges and unresolved
+ * attempts (invariant 3). Every step is idempotent.
+ */
+export async function runSweep(deps: Deps): Promise<SweepReport> {
+  const report: SweepReport = { relayedWebhooks: 0, expired: 0, renewed: 0, canceled: 0, chargesEnqueued: 0, resolvesEnqueued: 0 };
+  report.relayedWebhooks = await relayWebhookInbox(deps);
+  report.expired = (await expireIncompleteSubscriptions(deps)).length;
+
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const { renewed, canceled } = await renewDueSubscriptions(deps, BATCH);
+    report.renewed += renewed.length;
+    report.canceled += canceled.length;
+    const now = deps.clock.now().getTime();
+    for (const invoice of renewed) await enqueueCharge(deps, invoice, invoice.next_attempt_at!.getTime() - now);
+    report.chargesEnqueued += renewed.length;
+    if (renewed.length + canceled.length < BATCH) break;
+  }
+
+  // Every collectable invoice that is due, whether or not its job survived.
+  const due = await deps.db
+    .selectFrom("invoices")
+    .select(["id", "attempt_count"])
+    .where("status", "=", "open")
+    .where("next_attempt_at", "<=", deps.clock.now())
+    .orderBy("next_attempt_at")
+    .limit(BATCH * MAX_BATCHES)
+    .execute();
+  for (const invoice of due) await enqueueCharge(deps, invoice);
+  report.chargesEnqueued += due.length;
+
+  // Attempts whose outcome is unknown, including those a crashed worker left `sending`.
+  const unresolved = await deps.db
+    .selectFrom("charge_attempts")
+    .select(["id", "lookup_count"])
+    .where((eb) =>
+      eb.or([
+        eb("status", "=", "unknown"),
+        eb.and([eb("status", "=", "sending"), eb("created_at", "<", new Date(Date.now() - deps.config.oen.requestTimeoutMs - IN_FLIGHT_GRACE_MS))]),
+      ]),
+    )
+    .limit(BATCH * MAX_BATCHES)
+    .execute();
+  for (const attempt of unresolved) await enqueueResolve(deps, attempt);
+  report.resolvesEnqueued = unresolved.length;
+  return report;
+}

@@ -1,0 +1,106 @@
+import type { Worker } from "bullmq";
+import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import { startChargeWorker } from "../workers/charges.ts";
+import { startWebhookWorker } from "../workers/oen-webhooks.ts";
+import { scheduleSweep, startRenewalWorker } from "../workers/renewals.ts";
+import { systemClock, type Clock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import { createDb } from "./db/connect.ts";
+import { migrateToLatest } from "./db/migrate.ts";
+import type { Deps } from "./deps.ts";
+import { buildApp } from "./ingress/build-app.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { createOenClient, type OenClient } from "./oen/client.ts";
+import { createQueues } from "./queues/queues.ts";
+import { createRedis } from "./queues/redis.ts";
+import { startTestClock, type TestClock } from "./test-clock.ts";
+
+export interface ServiceOptions {
+  config: Config;
+  logger?: Logger;
+  clock?: Clock;
+  /** Replaces the client built from config (tests point it at a simulator). */
+  oen?: OenClient;
+}
+
+export interface Service {
+  deps: Deps;
+  /** The sandbox test clock, when BILLING_TEST_CLOCK=1. */
+  testClock: TestClock | null;
+  app: FastifyInstance | null;
+  /** Base URL of the HTTP ingress when this process runs it. */
+  url: string | null;
+  workers: Worker[];
+  close(): Promise<void>;
+}
+
+async function ready(redis: Redis): Promise<void> {
+  if (redis.status === "ready") return;
+  await new Promise<void>((resolve, reject) => {
+    redis.once("ready", resolve);
+    redis.once("end", () => reject(new Error("Redis connection ended before it was ready")));
+  });
+}
+
+/**
+ * Starts the roles of `config.roles` in this process: migrations first, then
+ * the HTTP ingress, the queue workers and the scheduler. `close` releases
+ * every connection, so tests and graceful shutdown leave nothing behind.
+ */
+export async function startService(options: ServiceOptions): Promise<Service> {
+  const { config } = options;
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const db = createDb(config.databaseUrl);
+  const closers: Array<() => Promise<unknown>> = [() => db.destroy()];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch((error) => logger.warn({ err: (error as Error).message }, "error while closing"));
+  };
+  try {
+    await migrateToLatest(db);
+    const producer = createRedis(config.redisUrl, "producer");
+    producer.on("error", (error) => logger.warn({ err: error.message }, "redis (producer) error"));
+    closers.push(() => producer.quit().catch(() => producer.disconnect()));
+    await ready(producer);
+    const queues = createQueues(producer, config.queuePrefix);
+    closers.push(() => queues.close());
+    const oen =
+      options.oen ??
+      createOenClient({ apiUrl: config.oen.apiUrl, apiToken: config.oen.apiToken ?? "", merchantId: config.oen.merchantId, timeoutMs: config.oen.requestTimeoutMs, logger });
+    const testClock = config.testClock && options.clock === undefined ? await startTestClock(db) : null;
+    if (testClock !== null) closers.push(async () => testClock.stop());
+    const deps: Deps = { config, db, queues, oen, clock: options.clock ?? testClock ?? systemClock, logger };
+
+    const workers: Worker[] = [];
+    const runsWorkers = config.roles.includes("workers");
+    const runsScheduler = config.roles.includes("scheduler");
+    if (runsWorkers || runsScheduler) {
+      const connection = createRedis(config.redisUrl, "worker");
+      connection.on("error", (error) => logger.warn({ err: error.message }, "redis (workers) error"));
+      closers.push(() => connection.quit().catch(() => connection.disconnect()));
+      if (runsWorkers) workers.push(startWebhookWorker(deps, connection), startChargeWorker(deps, connection));
+      if (runsScheduler) {
+        await scheduleSweep(deps);
+        workers.push(startRenewalWorker(deps, connection));
+      }
+      for (const worker of workers) {
+        worker.on("failed", (job, error) => logger.warn({ queue: worker.name, jobId: job?.id, err: error.message }, "job failed"));
+        worker.on("error", (error) => logger.warn({ queue: worker.name, err: error.message }, "worker error"));
+        closers.push(() => worker.close());
+      }
+    }
+
+    let app: FastifyInstance | null = null;
+    let url: string | null = null;
+    if (config.roles.includes("ingress")) {
+      app = await buildApp(deps, { redis: producer, testClock });
+      closers.push(() => app!.close());
+      url = await app.listen({ port: config.port, host: config.host });
+      logger.info({ url }, "ingress listening");
+    }
+    return { deps, testClock, app, url, workers, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,128 @@
+import type { Kysely, Transaction } from "kysely";
+import { writeAudit } from "../audit/audit-log.ts";
+import { periodBounds } from "../billing/periods.ts";
+import type { CheckoutSession, Database, Invoice, WebhookOutcome } from "../db/database.ts";
+import type { Deps } from "../deps.ts";
+import { newId } from "../ids.ts";
+import { createInvoiceForCycle } from "../invoices/create-invoice.ts";
+import type { TokenWebhookJob } from "../queues/jobs.ts";
+import { recordWebhookEvent } from "./record-webhook-event.ts";
+
+export interface TokenWebhookResult {
+  outcome: WebhookOutcome;
+  reason: string | null;
+  subscriptionId?: string;
+  /** An invoice to charge now that a card is on file. */
+  invoiceToCharge?: Invoice;
+}
+
+/**
+ * Applies a token webhook. Webhooks are unsigned, so one is genuine only if
+ * its id is a binding page WE opened and its merchantId and customId match;
+ * anything else stores nothing and is recorded as rejected (invariant 6).
+ * Idempotent: the checkout session row is locked and completed once.
+ */
+export async function handleTokenWebhook(deps: Pick<Deps, "db" | "config" | "clock">, job: TokenWebhookJob): Promise<TokenWebhookResult> {
+  return deps.db.transaction().execute(async (tx) => {
+    const finish = async (outcome: WebhookOutcome, reason: string | null, extra: Partial<TokenWebhookResult> = {}) => {
+      await recordWebhookEvent(tx, job, outcome, reason);
+      return { outcome, reason, ...extra };
+    };
+    const session = await tx.selectFrom("checkout_sessions").selectAll().where("id", "=", job.checkoutId).forUpdate().executeTakeFirst();
+    if (session === undefined) return finish("rejected", "unknown_checkout");
+    if (job.merchantId !== deps.config.oen.merchantId) return finish("rejected", "merchant_mismatch");
+    if (job.customId !== session.custom_id) return finish("rejected", "custom_id_mismatch");
+    const subscriptionId = session.subscription_id;
+    // A page binds one card; a later delivery about it is a repeat (Oen retries, duplicates, reorders).
+    if (session.status === "completed" || (session.status === "failed" && !job.success)) {
+      return finish("duplicate", null, { subscriptionId });
+    }
+    if (!job.success) {
+      await tx
+        .updateTable("checkout_sessions")
+        .set({ status: "failed", failure_message: job.message ?? "binding failed", completed_at: deps.clock.now() })
+        .where("id", "=", session.id)
+        .execute();
+      return finish("binding_failed", job.message, { subscriptionId });
+    }
+    if (job.sealedToken === null) return finish("rejected", "missing_token");
+
+    const subscription = await tx.selectFrom("subscriptions").selectAll().where("id", "=", subscriptionId).forUpdate().executeTakeFirstOrThrow();
+    if (subscription.status === "canceled") return finish("rejected", "subscription_canceled", { subscriptionId });
+    await storeToken(tx, deps.clock.now(), session, job);
+
+    const invoiceToCharge =
+      // A page is bound within its 10 minutes; if we only get to the webhook after the
+      // subscription was marked expired, the delay was ours and the customer still subscribed.
+      session.purpose === "subscribe" && (subscription.status === "incomplete" || subscription.status === "incomplete_expired")
+        ? await activate(tx, deps, subscriptionId, subscription.plan_id)
+        : await retryOpenInvoiceNow(tx, deps.clock.now(), subscriptionId);
+    return finish("accepted", null, { subscriptionId, ...(invoiceToCharge ? { invoiceToCharge } : {}) });
+  });
+}
+
+async function storeToken(tx: Transaction<Database>, now: Date, session: CheckoutSession, job: TokenWebhookJob): Promise<void> {
+  const sealed = job.sealedToken!;
+  // The previous card stays, inactive, for the audit trail.
+  await tx
+    .updateTable("payment_tokens")
+    .set({ status: "inactive", deactivated_at: now })
+    .where("subscription_id", "=", session.subscription_id)
+    .where("status", "=", "active")
+    .execute();
+  const id = newId("pm");
+  await tx
+    .insertInto("payment_tokens")
+    .values({
+      id,
+      subscription_id: session.subscription_id,
+      checkout_session_id: session.id,
+      key_id: sealed.keyId,
+      ciphertext: sealed.ciphertext,
+      last4: job.last4,
+      status: "active",
+      created_at: now,
+      deactivated_at: null,
+    })
+    .execute();
+  await tx.updateTable("checkout_sessions").set({ status: "completed", completed_at: now }).where("id", "=", session.id).execute();
+  await writeAudit(tx, {
+    actor: "webhook-worker",
+    action: "card_token.store",
+    subscriptionId: session.subscription_id,
+    reason: `token webhook for checkout ${session.id} (${session.purpose})`,
+    detail: { paymentTokenId: id, keyId: sealed.keyId, last4: job.last4 },
+  });
+}
+
+/** First card on file: the billing anchor is now, and cycle 1 is charged at once. */
+async function activate(tx: Transaction<Database>, deps: Pick<Deps, "config" | "clock">, subscriptionId: string, planId: string): Promise<Invoice | undefined> {
+  const plan = await tx.selectFrom("plans").selectAll().where("id", "=", planId).executeTakeFirstOrThrow();
+  const now = deps.clock.now();
+  const first = periodBounds(now, { interval: plan.interval, intervalCount: plan.interval_count }, 0, deps.config.billingTimezone);
+  await tx
+    .updateTable("subscriptions")
+    .set({
+      status: "active",
+      billing_anchor: now,
+      current_cycle: 1,
+      current_period_start: first.start,
+      current_period_end: first.end,
+      next_renewal_at: first.end,
+      updated_at: now,
+    })
+    .where("id", "=", subscriptionId)
+    .execute();
+  return createInvoiceForCycle(tx, { subscriptionId, plan, cycle: 1, periodStart: first.start, periodEnd: first.end, dueAt: now, now });
+}
+
+/** A new card retries the open invoice immediately (the dunning schedule waits no longer). */
+async function retryOpenInvoiceNow(db: Kysely<Database>, now: Date, subscriptionId: string): Promise<Invoice | undefined> {
+  return db
+    .updateTable("invoices")
+    .set({ next_attempt_at: now, updated_at: now })
+    .where("subscription_id", "=", subscriptionId)
+    .where("status", "=", "open")
+    .returningAll()
+    .executeTakeFirst();
+}

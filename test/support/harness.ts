@@ -1,0 +1,137 @@
+import { Redis } from "ioredis";
+import type { LightMyRequestResponse } from "fastify";
+import { loadConfig, type Config } from "../../src/config.ts";
+import type { Clock } from "../../src/clock.ts";
+import { silentLogger } from "../../src/log.ts";
+import { startOenSimulator, type OenSimulator } from "../../src/oen/simulator/index.ts";
+import { startService, type Service } from "../../src/service.ts";
+import { createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from "./test-services.ts";
+
+export const API_KEY = "test-billing-api-key";
+export const MERCHANT_ID = "testshop";
+export const TEST_KEYS = `k2:${Buffer.alloc(32, 2).toString("base64")},k1:${Buffer.alloc(32, 1).toString("base64")}`;
+
+export interface Harness {
+  database: TestDatabase;
+  simulator: OenSimulator;
+  service: Service;
+  config: Config;
+  /** Environment that starts another process of this same service (for kill tests). */
+  env: Record<string, string>;
+  api(method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  clock?: Clock;
+  /** Faster webhook retries than Oen's 2 s / 4 s, for tests about other things. */
+  webhookRetryDelaysMs?: number[];
+}
+
+/**
+ * A whole service (ingress, workers) on a private database and queue prefix,
+ * talking real HTTP to a private Oen simulator.
+ */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const database = await createTestDatabase();
+  const simulator = await startOenSimulator({
+    merchantId: MERCHANT_ID,
+    apiToken: "sim-api-token-for-tests",
+    webhookUrl: "http://127.0.0.1:9/unset",
+    webhookRetryDelaysMs: options.webhookRetryDelaysMs ?? [200, 400],
+  });
+  const env: Record<string, string> = {
+    NODE_ENV: "test",
+    DATABASE_URL: database.url,
+    REDIS_URL: testRedisUrl(),
+    QUEUE_PREFIX: testQueuePrefix(),
+    PORT: "0",
+    HOST: "127.0.0.1",
+    OEN_MERCHANT_ID: MERCHANT_ID,
+    OEN_API_TOKEN: "sim-api-token-for-tests",
+    OEN_API_URL: simulator.url,
+    OEN_HOSTED_URL: simulator.hostedUrl,
+    BILLING_API_KEY: API_KEY,
+    ADMIN_USER: "ops",
+    ADMIN_PASSWORD: "ops-password",
+    TOKEN_ENCRYPTION_KEYS: TEST_KEYS,
+    OEN_LOOKUP_SETTLE: "2s",
+    LOG_LEVEL: "silent",
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  let service: Service;
+  try {
+    service = await startService({ config, logger: silentLogger, ...(options.clock ? { clock: options.clock } : {}) });
+  } catch (error) {
+    await simulator.close();
+    await database.drop();
+    throw error;
+  }
+  simulator.setWebhookUrl(`${service.url}/webhooks/oen`);
+  return {
+    database,
+    simulator,
+    service,
+    config,
+    env,
+    api: (method, path, body) =>
+      service.app!.inject({ method, url: path, headers: { authorization: `Bearer ${API_KEY}` }, ...(body === undefined ? {} : { payload: body as object }) }),
+    async close() {
+      await service.close();
+      await simulator.close();
+      await deleteQueueKeys(config.queuePrefix);
+      await database.drop();
+    },
+  };
+}
+
+async function deleteQueueKeys(prefix: string): Promise<void> {
+  const redis = new Redis(testRedisUrl());
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 20_000, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+}
+
+export const samplePlan = {
+  name: "Premium monthly",
+  amount: 899,
+  interval: "month",
+  intervalCount: 1,
+  productCode: "PREMIUM-M",
+  description: "Premium subscription",
+  unit: "month",
+} as const;
+
+export function sampleSubscription(planId: string, customerId = "cus_1") {
+  return {
+    customer: { id: customerId, name: "王小明", email: "ming@example.com" },
+    planId,
+    successUrl: "https://platform.example.com/billing/success",
+    failureUrl: "https://platform.example.com/billing/failure",
+  };
+}
