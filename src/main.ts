@@ -24,7 +24,7 @@ const simulator =
         merchantId: config.oen.merchantId,
         apiToken: randomBytes(24).toString("hex"),
         webhookUrl: `${config.publicUrl}/webhooks/oen`,
-        port: Number(process.env.SIM_PORT ?? 0),
+        port: Number(process.env.SIM_PORT ?? 3001),
         logger: logger.child({ component: "oen-simulator" }),
       })
     : null;

@@ -62,7 +62,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     producer.on("error", (error) => logger.warn({ err: error.message }, "redis (producer) error"));
     closers.push(() => producer.quit().catch(() => producer.disconnect()));
     await ready(producer);
-    const queues = createQueues(producer, config.queuePrefix);
+    const queues = createQueues(producer, config.queuePrefix, (error) => logger.warn({ err: error.message }, "queue error"));
     closers.push(() => queues.close());
     const oen =
       options.oen ??

@@ -18,7 +18,6 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
     loggerInstance: deps.logger as FastifyBaseLogger,
     // Strict JSON: no type coercion, unknown fields are errors where schemas say so.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
-    disableRequestLogging: false,
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: "not_found", message: `no route ${request.method} ${request.url}` }));

@@ -36,6 +36,6 @@ export interface ResolveAttemptJob {
 export const jobIds = {
   charge: (invoiceId: string, attemptCount: number) => `charge-${invoiceId}-a${attemptCount}`,
   resolve: (attemptId: string, lookupCount: number) => `resolve-${attemptId}-l${lookupCount}`,
-  tokenWebhook: (checkoutId: string, success: boolean) => `oen-token-${checkoutId}-${success ? "ok" : "failed"}`,
+  tokenWebhook: (checkoutId: string, digest: string) => `oen-token-${checkoutId}-${digest}`,
   otherWebhook: (digest: string) => `oen-other-${digest}`,
 };

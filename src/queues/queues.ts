@@ -12,7 +12,7 @@ export interface Queues {
 
 const DAY_SECONDS = 24 * 3600;
 
-export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
+export function createQueues(connection: ConnectionOptions, prefix: string, onError: (error: Error) => void = () => {}): Queues {
   const webhooks = new Queue<WebhookJob>(QUEUE_NAMES.webhooks, {
     connection,
     prefix,
@@ -42,6 +42,8 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
     },
   });
   const all = [webhooks, renewals, charges] as Queue[];
+  // Connection errors surface in the calls that fail; this only keeps them out of stderr.
+  for (const queue of all) queue.on("error", onError);
   return {
     webhooks,
     renewals,

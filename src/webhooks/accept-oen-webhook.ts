@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHmac } from "node:crypto";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/connect.ts";
 import type { Logger } from "../log.ts";
@@ -18,6 +18,18 @@ export interface AcceptDeps {
   logger: Pick<Logger, "warn" | "error">;
 }
 
+// Oen waits 10 s per try: leave time for the Postgres fallback. An add that
+// completes after the timeout is harmless: the relay reuses the same job id.
+const QUEUE_TIMEOUT_MS = 3_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 export class WebhookNotStoredError extends Error {
   override name = "WebhookNotStoredError";
 }
@@ -31,7 +43,7 @@ export class WebhookNotStoredError extends Error {
 export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody): Promise<{ jobId: string; stored: "queue" | "postgres" }> {
   const { jobId, job } = toJob(deps, body);
   try {
-    await deps.queues.webhooks.add(job.kind, job, { jobId });
+    await withTimeout(deps.queues.webhooks.add(job.kind, job, { jobId }), QUEUE_TIMEOUT_MS);
     return { jobId, stored: "queue" };
   } catch (queueError) {
     deps.logger.warn({ err: (queueError as Error).message, jobId }, "webhook queue unavailable; keeping the webhook in Postgres");
@@ -48,8 +60,9 @@ export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody): 
 function toJob(deps: AcceptDeps, body: OenWebhookBody): { jobId: string; job: WebhookJob } {
   const receivedAt = deps.clock.now().toISOString();
   if (isTokenWebhook(body)) {
+    const { id, merchantId, customId, success, token, paymentInfo, message } = body;
     return {
-      jobId: jobIds.tokenWebhook(body.id, body.success),
+      jobId: jobIds.tokenWebhook(id, contentDigest(deps.keyring, [id, merchantId, customId, success, token, paymentInfo, message])),
       job: {
         kind: "token",
         checkoutId: body.id,
@@ -64,12 +77,21 @@ function toJob(deps: AcceptDeps, body: OenWebhookBody): { jobId: string; job: We
     };
   }
   // Purposes we do not act on are still kept and recorded; the same body is one job.
-  const digest = createHash("sha256").update(JSON.stringify(body)).digest("hex").slice(0, 32);
   const { token: _dropped, ...rest } = body as Record<string, unknown>;
   return {
-    jobId: jobIds.otherWebhook(digest),
+    jobId: jobIds.otherWebhook(contentDigest(deps.keyring, body)),
     job: { kind: "other", purpose: body.purpose, oenId: typeof body.id === "string" ? body.id : null, body: rest, receivedAt },
   };
+}
+
+/**
+ * Identical deliveries (Oen's retries, duplicates) share a job id and are one
+ * job; any other body gets its own, so a forged webhook that reuses a genuine
+ * checkout id cannot take the job id of the genuine one. Keyed, so the id
+ * says nothing about the token it covers.
+ */
+function contentDigest(keyring: Keyring, value: unknown): string {
+  return createHmac("sha256", keyring.keys.get(keyring.primaryId)!).update(JSON.stringify(value)).digest("hex").slice(0, 32);
 }
 
 function isTokenWebhook(body: OenWebhookBody): body is TokenWebhook {

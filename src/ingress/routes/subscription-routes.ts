@@ -3,6 +3,8 @@ import type { Deps } from "../../deps.ts";
 import { OenConfigError, OenError } from "../../oen/errors.ts";
 import { createSubscription, PlanNotFoundError, type CreateSubscriptionInput } from "../../subscriptions/create-subscription.ts";
 import { loadSubscriptionView } from "../../subscriptions/subscription-view.ts";
+import { cancelSubscription } from "../../subscriptions/cancel-subscription.ts";
+import { listInvoices } from "../../invoices/list-invoices.ts";
 import { errorResponse, httpUrl, idParams, platformId } from "./schemas.ts";
 
 const createBody = {
@@ -27,6 +29,8 @@ const createBody = {
   },
 } as const;
 
+const notFound = (id: string) => ({ error: "not_found", message: `subscription "${id}" does not exist` });
+
 export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
   app.post<{ Body: CreateSubscriptionInput }>(
     "/v1/subscriptions",
@@ -50,7 +54,36 @@ export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
     { schema: { summary: "A subscription", tags: ["subscriptions"], params: idParams, response: { 404: errorResponse } } },
     async (request, reply) => {
       const view = await loadSubscriptionView(deps.db, request.params.id);
-      return view ?? reply.code(404).send({ error: "not_found", message: `subscription "${request.params.id}" does not exist` });
+      return view ?? reply.code(404).send(notFound(request.params.id));
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/subscriptions/:id/invoices",
+    { schema: { summary: "A subscription's invoices with their charge attempts", tags: ["subscriptions"], params: idParams, response: { 404: errorResponse } } },
+    async (request, reply) => {
+      const exists = await deps.db.selectFrom("subscriptions").select("id").where("id", "=", request.params.id).executeTakeFirst();
+      if (exists === undefined) return reply.code(404).send(notFound(request.params.id));
+      return { data: await listInvoices(deps.db, request.params.id) };
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { atPeriodEnd: boolean } }>(
+    "/v1/subscriptions/:id/cancel",
+    {
+      schema: {
+        summary: "Cancel now, or at the end of the current period",
+        tags: ["subscriptions"],
+        params: idParams,
+        body: { type: "object", additionalProperties: false, required: ["atPeriodEnd"], properties: { atPeriodEnd: { type: "boolean" } } },
+        response: { 404: errorResponse, 409: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const result = await cancelSubscription(deps, request.params.id, request.body.atPeriodEnd);
+      if (result.kind === "not_found") return reply.code(404).send(notFound(request.params.id));
+      if (result.kind === "already_ended") return reply.code(409).send({ error: "already_ended", message: `subscription is already ${result.status}` });
+      return loadSubscriptionView(deps.db, request.params.id);
     },
   );
 }

@@ -1,6 +1,7 @@
 import type { TokenWebhook } from "../types.ts";
 import { cardBehaviour } from "./cards.ts";
 import type { CheckoutPage, SimulatorContext } from "./simulator-context.ts";
+import { taipeiDate } from "./taipei-date.ts";
 import { validateCardForm, type CardForm } from "./validate-card-form.ts";
 
 /** What submitting the binding page led to; `redirectUrl` null means the merchant gave no URL. */
@@ -25,7 +26,10 @@ export function isExpired(page: CheckoutPage, ctx: SimulatorContext): boolean {
 }
 
 /** What a page answers before the customer types anything: a redirect when it cannot be used. */
-export function unusablePage(page: CheckoutPage, ctx: SimulatorContext): BindResult | undefined {
+export function unusablePage(
+  page: CheckoutPage,
+  ctx: SimulatorContext,
+): Extract<BindResult, { kind: "expired" | "already_used" }> | undefined {
   if (page.usedAt !== undefined) return { kind: "already_used", redirectUrl: failureRedirect(page, "V0002") };
   if (isExpired(page, ctx)) return { kind: "expired", redirectUrl: failureRedirect(page, "Y003") };
   return undefined;
@@ -44,16 +48,26 @@ export function bindCard(ctx: SimulatorContext, checkoutId: string, form: CardFo
   const behaviour = cardBehaviour(check.cardNumber);
   const webhook: TokenWebhook = { purpose: "token", id: page.id, transactionId: page.id, merchantId: page.merchantId, success: false };
   if (behaviour.bindingFailure !== null) {
-    ctx.webhooks.send({ ...webhook, ...customId(page), message: behaviour.bindingFailure });
+    ctx.webhooks.send({ ...webhook, customId: page.customId, message: behaviour.bindingFailure });
     return { kind: "binding_failed", message: behaviour.bindingFailure, redirectUrl: failureRedirect(page, "T0001") };
   }
   const token = ctx.ids.internalId();
   const last4 = check.cardNumber.slice(-4);
   ctx.cards.set(token, { token, merchantId: page.merchantId, checkoutId: page.id, last4, behaviour, charges: 0 });
-  ctx.webhooks.send({ ...webhook, success: true, token, paymentInfo: last4, ...customId(page), message: "" });
+  ctx.webhooks.send({ ...webhook, success: true, token, paymentInfo: last4, customId: page.customId, message: "" });
   return { kind: "bound", token, redirectUrl: page.successUrl };
 }
 
-function customId(page: CheckoutPage): { customId?: string } {
-  return page.customId === undefined ? {} : { customId: page.customId };
+/** `sim.bindCard`'s input: the card number, and any form field a test wants to set. */
+export type BindCardInput = Partial<CardForm> & { cardNumber: string };
+
+/** Fills what a test left out the way a customer would: a valid expiry, a CVC, the prefilled email. */
+export function completeCardForm(ctx: SimulatorContext, checkoutId: string, input: BindCardInput): CardForm {
+  const { year } = taipeiDate(ctx.now());
+  return {
+    expiry: `12/${String((year + 5) % 100).padStart(2, "0")}`,
+    cvc: "123",
+    email: ctx.checkouts.get(checkoutId)?.payerEmail ?? "customer@example.com",
+    ...input,
+  };
 }

@@ -53,7 +53,8 @@ export function createLedger(): Ledger {
     successfulCharges: (prefix = "") =>
       copies(entries.filter((entry) => entry.paidAt !== undefined && entry.orderId.startsWith(prefix))),
     add: (entry) => {
-      entries.push(structuredClone(entry));
+      // Keys without a value are left out, as in Oen's objects.
+      entries.push(structuredClone(Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined)) as LedgerEntry));
     },
     update: (id, change) => {
       const entry = find(id);

@@ -39,6 +39,8 @@ export interface SimulatorSettings {
   paymentsActivated: boolean;
   /** Set: API calls from other addresses get 403 like production's IP allowlist. */
   ipAllowlist: readonly string[] | null;
+  /** Where token webhooks go (Oen: set in the CRM); null: they are skipped, as Oen does. */
+  webhookUrl: string | null;
 }
 
 /** Everything the simulator's routes share. */

@@ -1,0 +1,11 @@
+FROM node:24-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY src ./src
+COPY workers ./workers
+COPY migrations ./migrations
+EXPOSE 3000
+USER node
+CMD ["node", "src/main.ts"]

@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { silentLogger, type Logger } from "../../log.ts";
+import { bindCard, completeCardForm, type BindCardInput, type BindResult } from "./bind-card.ts";
+import { buildSimulatorApp } from "./build-simulator-app.ts";
+import { createFaultController, type FaultControls } from "./fault-controller.ts";
+import { parseFaultPlan, type FaultPlan } from "./fault-plan.ts";
+import { createIdFactory } from "./id-factory.ts";
+import { createLedger, type LedgerView } from "./ledger.ts";
+import { createSeededRandom } from "./random.ts";
+import type { SimulatorContext } from "./simulator-context.ts";
+import { createWebhookSender, type WebhookDelivery } from "./webhook-sender.ts";
+
+export interface OenSimulatorOptions {
+  merchantId: string;
+  apiToken: string;
+  /** Where token webhooks go; none: they are skipped (Oen does the same while no URL is set). */
+  webhookUrl?: string | null;
+  port?: number;
+  host?: string;
+  /** Waits between webhook tries (Oen: about 2 s and 4 s, 3 tries in all). */
+  webhookRetryDelaysMs?: number[];
+  webhookTimeoutMs?: number;
+  /** Life of a hosted binding page (Oen: 10 minutes). */
+  checkoutTtlMs?: number;
+  /** The simulator's clock: page expiry, createdAt/paidAt, P-number dates, card expiry. */
+  now?: () => Date;
+  logger?: Logger;
+  /** Seeds fault rolls and ids, for reproducible runs (default: a random seed). */
+  seed?: number;
+  faults?: FaultPlan;
+  /** Charges of 200,000+ allowed (default false: 400 V0003). */
+  highValueEnabled?: boolean;
+  /** Default true; false: checkout and charges answer 400 V0002. */
+  paymentsActivated?: boolean;
+  /** Production-like IP allowlist: API calls from other addresses get 403 (default: none). */
+  ipAllowlist?: string[] | null;
+}
+
+export interface OenSimulator {
+  /** Base URL of the API, e.g. http://127.0.0.1:PORT (no trailing slash). */
+  url: string;
+  /** Base URL of the hosted pages (the same server). */
+  hostedUrl: string;
+  merchantId: string;
+  apiToken: string;
+  ledger: LedgerView;
+  faults: FaultControls;
+  /** Every webhook try so far, in order (live). */
+  webhookDeliveries: readonly WebhookDelivery[];
+  /** Resolves when no webhook is waiting or in flight. */
+  webhooksIdle(): Promise<void>;
+  setWebhookUrl(url: string | null): void;
+  /** The hosted binding page of a checkout id. */
+  checkoutUrl(checkoutId: string): string;
+  /** Submits the binding page without a browser: same checks, same webhook, same result. */
+  bindCard(checkoutId: string, card: BindCardInput): BindResult;
+  close(): Promise<void>;
+}
+
+export async function startOenSimulator(options: OenSimulatorOptions): Promise<OenSimulator> {
+  const logger = options.logger ?? silentLogger;
+  const lifetime = new AbortController();
+  const random = createSeededRandom(options.seed);
+  const faults = createFaultController(random, parseFaultPlan(options.faults ?? []));
+  const settings: SimulatorContext["settings"] = {
+    merchantId: options.merchantId,
+    apiToken: options.apiToken,
+    checkoutTtlMs: options.checkoutTtlMs ?? 600_000,
+    highValueEnabled: options.highValueEnabled ?? false,
+    paymentsActivated: options.paymentsActivated ?? true,
+    ipAllowlist: options.ipAllowlist ?? null,
+    webhookUrl: options.webhookUrl ?? null,
+  };
+  const ctx: SimulatorContext = {
+    settings,
+    now: options.now ?? (() => new Date()),
+    ids: createIdFactory(random),
+    ledger: createLedger(),
+    checkouts: new Map(),
+    cards: new Map(),
+    faults,
+    webhooks: createWebhookSender({
+      url: () => settings.webhookUrl,
+      retryDelaysMs: options.webhookRetryDelaysMs ?? [2_000, 4_000],
+      timeoutMs: options.webhookTimeoutMs ?? 10_000,
+      faults,
+      signal: lifetime.signal,
+      logger,
+    }),
+    sleep: async (ms) => {
+      if (ms > 0) await sleep(ms, undefined, { signal: lifetime.signal });
+    },
+    later: (ms, task) => {
+      sleep(ms, undefined, { signal: lifetime.signal }).then(task, () => {
+        // aborted: the simulator closed first
+      });
+    },
+    logger,
+  };
+
+  const app = await buildSimulatorApp(ctx, lifetime.signal);
+  await app.listen({ port: options.port ?? 0, host: options.host ?? "127.0.0.1" });
+  const address = app.server.address();
+  if (address === null || typeof address === "string") throw new Error("the simulator is not listening on TCP");
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info({ url, merchantId: options.merchantId }, "Oen simulator listening");
+
+  return {
+    url,
+    hostedUrl: url,
+    merchantId: options.merchantId,
+    apiToken: options.apiToken,
+    ledger: readOnly(ctx.ledger),
+    faults: { set: faults.set, clear: faults.clear, list: faults.list },
+    webhookDeliveries: ctx.webhooks.deliveries,
+    webhooksIdle: () => ctx.webhooks.idle(),
+    setWebhookUrl: (webhookUrl) => {
+      settings.webhookUrl = webhookUrl;
+    },
+    checkoutUrl: (checkoutId) => `${url}/checkout/subscription/create/${encodeURIComponent(checkoutId)}`,
+    bindCard: (checkoutId, card) => bindCard(ctx, checkoutId, completeCardForm(ctx, checkoutId, card)),
+    async close() {
+      lifetime.abort();
+      await app.close();
+      await ctx.webhooks.idle();
+    },
+  };
+}
+
+function readOnly(ledger: LedgerView): LedgerView {
+  return { all: ledger.all, byOrder: ledger.byOrder, get: ledger.get, successfulCharges: ledger.successfulCharges };
+}

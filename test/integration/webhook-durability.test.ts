@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FastifyInstance } from "fastify";
+import { loadConfig } from "../../src/config.ts";
+import { createDb, type Db } from "../../src/db/connect.ts";
+import type { Deps } from "../../src/deps.ts";
+import { buildApp } from "../../src/ingress/build-app.ts";
+import { silentLogger } from "../../src/log.ts";
+import { createOenClient } from "../../src/oen/client.ts";
+import { createQueues, type Queues } from "../../src/queues/queues.ts";
+import { createRedis } from "../../src/queues/redis.ts";
+import { systemClock } from "../../src/clock.ts";
+import { openToken } from "../../src/vault/token-cipher.ts";
+import { relayWebhookInbox } from "../../src/webhooks/relay-webhook-inbox.ts";
+import type { TokenWebhookJob } from "../../src/queues/jobs.ts";
+import { TEST_KEYS } from "../support/harness.ts";
+import { createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from "../support/test-services.ts";
+
+// Invariant 2: a webhook that got a 2xx is in Redis or, when Redis is
+// unreachable, in Postgres; 503 only when neither can take it.
+const DEAD_REDIS = "redis://127.0.0.1:1";
+const DEAD_POSTGRES = "postgres://postgres@127.0.0.1:1/none";
+const body = { purpose: "token", id: "D".repeat(27), transactionId: "D".repeat(27), merchantId: "sandbox", success: true, token: "card-token-kept-safe", paymentInfo: "4242", customId: "sub_1.subscribe" };
+
+describe("webhook durability when Redis or Postgres is down", () => {
+  let database: TestDatabase;
+  const closers: Array<() => Promise<unknown>> = [];
+  const config = loadConfig({ TOKEN_ENCRYPTION_KEYS: TEST_KEYS, LOG_LEVEL: "silent" });
+
+  async function ingress(redisUrl: string, db: Db): Promise<{ app: FastifyInstance; queues: Queues }> {
+    const redis = createRedis(redisUrl, "producer");
+    redis.on("error", () => {});
+    const queues = createQueues(redis, testQueuePrefix());
+    const deps: Deps = { config, db, queues, oen: createOenClient({ apiUrl: "http://127.0.0.1:1", apiToken: "x", merchantId: "sandbox" }), clock: systemClock, logger: silentLogger };
+    const app = await buildApp(deps, { redis, testClock: null });
+    closers.push(() => app.close(), () => queues.close(), async () => redis.disconnect());
+    return { app, queues };
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    await database?.drop();
+  });
+
+  it("keeps the webhook in Postgres (token sealed) and answers 200 when Redis is unreachable", async () => {
+    const { app } = await ingress(DEAD_REDIS, database.db);
+    const started = Date.now();
+    const answer = await app.inject({ method: "POST", url: "/webhooks/oen", payload: body });
+    expect(answer.statusCode).toBe(200);
+    expect(Date.now() - started).toBeLessThan(8_000); // inside Oen's 10 s
+    const rows = await database.db.selectFrom("webhook_inbox").selectAll().execute();
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain("card-token-kept-safe");
+    const job = rows[0]!.payload as unknown as TokenWebhookJob;
+    expect(openToken(config.tokenKeys, job.sealedToken!)).toBe("card-token-kept-safe");
+    expect((await app.inject("/readyz")).statusCode).toBe(503);
+  });
+
+  it("answers 503 so that Oen retries when neither Redis nor Postgres can take it", async () => {
+    const deadDb = createDb(DEAD_POSTGRES);
+    closers.push(() => deadDb.destroy());
+    const { app } = await ingress(DEAD_REDIS, deadDb);
+    const answer = await app.inject({ method: "POST", url: "/webhooks/oen", payload: body });
+    expect(answer.statusCode).toBe(503);
+  });
+
+  it("relays what Postgres kept onto the queue once Redis is back, as one job per webhook", async () => {
+    const { queues } = await ingress(testRedisUrl(), database.db);
+    await queues.webhooks.waitUntilReady();
+    expect(await relayWebhookInbox({ db: database.db, queues })).toBe(1);
+    expect(await relayWebhookInbox({ db: database.db, queues })).toBe(0);
+    const jobs = await queues.webhooks.getJobs(["waiting"]);
+    expect(jobs.map((j) => j.id)).toEqual([expect.stringMatching(new RegExp(`^oen-token-${"D".repeat(27)}-[0-9a-f]{32}$`))]);
+    expect(JSON.stringify(jobs[0]!.data)).not.toContain("card-token-kept-safe");
+  });
+});

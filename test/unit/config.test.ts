@@ -1,0 +1,65 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.ts";
+
+const key = Buffer.alloc(32, 5).toString("base64");
+const production = {
+  NODE_ENV: "production",
+  DATABASE_URL: "postgres://db/billing",
+  REDIS_URL: "redis://redis:6379",
+  OEN_MERCHANT_ID: "ming",
+  OEN_API_TOKEN: "live-token",
+  OEN_API_URL: "https://payment-api.oen.tw",
+  BILLING_API_KEY: "platform-key",
+  ADMIN_USER: "ops",
+  ADMIN_PASSWORD: "secret",
+  TOKEN_ENCRYPTION_KEYS: `k1:${key}`,
+};
+
+describe("loadConfig", () => {
+  it("starts with no settings at all outside production (simulator, dev keys)", () => {
+    const config = loadConfig({});
+    expect(config.oen.apiToken).toBeNull();
+    expect(config.oen.hostedUrl).toBe("https://sandbox.testing.oen.tw");
+    expect(config.billingTimezone).toBe("Asia/Taipei");
+    expect(config.dunning.retryScheduleMs).toEqual([1, 3, 5, 7].map((d) => d * 86_400_000));
+    expect(config.roles).toEqual(["ingress", "workers", "scheduler"]);
+  });
+
+  it("accepts a complete production environment", () => {
+    const config = loadConfig(production);
+    expect(config.oen.apiToken).toBe("live-token");
+    expect(config.tokenKeys.primaryId).toBe("k1");
+  });
+
+  it.each([
+    [{ OEN_API_TOKEN: undefined }, /^OEN_API_TOKEN is required in production$/],
+    [{ TOKEN_ENCRYPTION_KEYS: undefined }, /^TOKEN_ENCRYPTION_KEYS is required$/],
+    [{ TOKEN_ENCRYPTION_KEYS: "k1:short" }, /^TOKEN_ENCRYPTION_KEYS must be/],
+    [{ RENEWAL_SWEEP_INTERVAL: "soon" }, /^RENEWAL_SWEEP_INTERVAL must be a duration/],
+    [{ DUNNING_RETRY_SCHEDULE: "1d,x" }, /^DUNNING_RETRY_SCHEDULE must be/],
+    [{ DUNNING_FINAL_STATE: "deleted" }, /^DUNNING_FINAL_STATE must be unpaid or canceled$/],
+    [{ BILLING_TIMEZONE: "Mars/Olympus" }, /^BILLING_TIMEZONE must be an IANA time zone/],
+    [{ PORT: "70000" }, /^PORT must be an integer/],
+    [{ PLATFORM_WEBHOOK_URL: "https://platform.example.com/hooks" }, /^PLATFORM_WEBHOOK_SECRET must be set together/],
+    [{ BILLING_TEST_CLOCK: "1" }, /^BILLING_TEST_CLOCK cannot be enabled against Oen production$/],
+    [{ ROLES: "ingress,cron" }, /^ROLES must list roles/],
+  ])("stops with one line naming the setting: %j", (change, message) => {
+    const env = { ...production, ...change };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it("never echoes key material", () => {
+    const bad = Buffer.alloc(20, 9).toString("base64");
+    expect(() => loadConfig({ ...production, TOKEN_ENCRYPTION_KEYS: `k1:${bad}` })).toThrow(/^(?!.*AAAA).*$/);
+    try {
+      loadConfig({ ...production, TOKEN_ENCRYPTION_KEYS: `k1:${bad}` });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(bad);
+    }
+  });
+
+  it("refuses the test clock against the production API even outside NODE_ENV=production", () => {
+    expect(() => loadConfig({ OEN_API_URL: "https://payment-api.oen.tw", BILLING_TEST_CLOCK: "1" })).toThrow(/BILLING_TEST_CLOCK/);
+  });
+});
