@@ -1,5 +1,6 @@
 import type { Deps } from "../deps.ts";
 import { OenConfigError } from "../oen/errors.ts";
+import { abandonedAfterMs } from "./abandoned-after.ts";
 import { lookupVerdict } from "./lookup-verdict.ts";
 import { settleAttempt, type SettleResult } from "./settle-attempt.ts";
 
@@ -9,9 +10,6 @@ export type ResolveResult =
   /** Not decidable yet: look again after `retryInMs`. */
   | { kind: "wait"; retryInMs: number; why: "in_flight" | "pending" | "oen_unavailable" };
 
-// How long a `sending` attempt may still be waiting on its HTTP call before it
-// is treated as abandoned (its worker crashed) and looked up.
-const IN_FLIGHT_MARGIN_MS = 10_000;
 const MAX_LOOKUP_INTERVAL_MS = 5 * 60_000;
 
 /**
@@ -24,7 +22,7 @@ export async function resolveAttempt(deps: Deps, attemptId: string): Promise<Res
   if (attempt === undefined || (attempt.status !== "sending" && attempt.status !== "unknown")) return { kind: "already_settled" };
   const ageMs = Date.now() - attempt.created_at.getTime();
   if (attempt.status === "sending") {
-    const abandonedAfter = deps.config.oen.requestTimeoutMs + IN_FLIGHT_MARGIN_MS;
+    const abandonedAfter = abandonedAfterMs(deps.config);
     if (ageMs < abandonedAfter) return { kind: "wait", retryInMs: abandonedAfter - ageMs, why: "in_flight" };
   }
   let transactions;

@@ -1,3 +1,4 @@
+import { abandonedAfterMs } from "../charges/abandoned-after.ts";
 import type { Deps } from "../deps.ts";
 import { enqueueCharge, enqueueResolve } from "../queues/enqueue.ts";
 import { expireIncompleteSubscriptions } from "../subscriptions/expire-incomplete.ts";
@@ -15,8 +16,6 @@ export interface SweepReport {
 
 const BATCH = 200;
 const MAX_BATCHES = 25;
-// A `sending` attempt younger than this may still be waiting on its HTTP call.
-const IN_FLIGHT_GRACE_MS = 60_000;
 
 /**
  * One tick of the scheduler. Postgres is the truth and Redis only carries
@@ -58,7 +57,7 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     .where((eb) =>
       eb.or([
         eb("status", "=", "unknown"),
-        eb.and([eb("status", "=", "sending"), eb("created_at", "<", new Date(Date.now() - deps.config.oen.requestTimeoutMs - IN_FLIGHT_GRACE_MS))]),
+        eb.and([eb("status", "=", "sending"), eb("created_at", "<", new Date(Date.now() - abandonedAfterMs(deps.config)))]),
       ]),
     )
     .limit(BATCH * MAX_BATCHES)
