@@ -81,6 +81,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (runsWorkers) workers.push(startWebhookWorker(deps, connection), startChargeWorker(deps, connection));
       if (runsScheduler) {
         await scheduleSweep(deps);
+        // Re-registered every interval: a flushed Redis loses the scheduler with everything else.
+        const keepScheduled = setInterval(
+          () => scheduleSweep(deps).catch((error) => logger.warn({ err: (error as Error).message }, "could not register the sweep scheduler")),
+          config.renewalSweepIntervalMs,
+        );
+        closers.push(async () => clearInterval(keepScheduled));
         workers.push(startRenewalWorker(deps, connection));
       }
       for (const worker of workers) {

@@ -1,4 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { NoticeKind } from "../billing/dunning-policy.ts";
+import type { PlatformEventBody } from "../events/platform-event.ts";
 import type { ProductDetail } from "../oen/types.ts";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -164,6 +166,8 @@ export interface Database {
   oen_webhook_events: OenWebhookEventsTable;
   webhook_inbox: WebhookInboxTable;
   test_clock: TestClockTable;
+  notices: NoticesTable;
+  platform_events: PlatformEventsTable;
 }
 
 export type Plan = Selectable<PlansTable>;
@@ -175,3 +179,41 @@ export type Invoice = Selectable<InvoicesTable>;
 export type ChargeAttempt = Selectable<ChargeAttemptsTable>;
 export type NewInvoice = Insertable<InvoicesTable>;
 export type SubscriptionUpdate = Updateable<SubscriptionsTable>;
+
+export type NoticeStatus = "pending" | "sent" | "failed" | "outbox";
+
+export interface NoticesTable {
+  id: string;
+  subscription_id: string;
+  cycle: number;
+  kind: NoticeKind;
+  locale: string;
+  to_email: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  status: Generated<NoticeStatus>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: CreatedAt;
+  sent_at: Timestamp | null;
+}
+
+export type PlatformEventStatus = "pending" | "delivered" | "failed";
+
+export interface PlatformEventsTable {
+  id: string;
+  type: string;
+  dedupe_key: string;
+  payload: ColumnType<PlatformEventBody, string, never>;
+  created_at: CreatedAt;
+  status: Generated<PlatformEventStatus>;
+  attempts: Generated<number>;
+  last_status: number | null;
+  last_error: string | null;
+  next_attempt_at: Timestamp | null;
+  delivered_at: Timestamp | null;
+}
+
+export type Notice = Selectable<NoticesTable>;
+export type PlatformEvent = Selectable<PlatformEventsTable>;

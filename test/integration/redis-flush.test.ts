@@ -1,0 +1,51 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, samplePlan, sampleSubscription, startHarness, type Harness } from "../support/harness.ts";
+import { startPrivateRedis, type PrivateRedis } from "../support/private-redis.ts";
+import { checkoutIdOf } from "../support/webhook-capture.ts";
+
+// Invariant 3: Postgres is the truth; Redis losing everything mid-run loses nothing.
+describe("Redis flushed in the middle of a renewal run", () => {
+  let redis: PrivateRedis;
+  let h: Harness;
+  const SUBSCRIPTIONS = 30;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    h = await startHarness({ env: { REDIS_URL: redis.url, BILLING_TEST_CLOCK: "1", RENEWAL_SWEEP_INTERVAL: "1s" } });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await redis?.close();
+  });
+
+  const paidCount = async (cycle: number) =>
+    (await h.database.db.selectFrom("invoices").select("id").where("cycle", "=", cycle).where("status", "=", "paid").execute()).length;
+
+  it("pays every due period exactly once", async () => {
+    await h.api("PUT", "/v1/plans/flush", samplePlan);
+    for (let i = 0; i < SUBSCRIPTIONS; i++) {
+      const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("flush", `cus_${i}`))).json();
+      h.simulator.bindCard(checkoutIdOf(subscription.checkoutUrl), { cardNumber: "4242424242424242", expiry: "12/39", cvc: "123", email: `c${i}@example.com` });
+    }
+    await eventually(async () => (await paidCount(1)) === SUBSCRIPTIONS, 60_000, "first periods paid");
+
+    // Slow answers keep the renewal run going long enough to flush Redis in its middle.
+    h.simulator.faults.set([{ on: "charge", kind: "latency", latencyMs: 300 }]);
+    expect((await h.api("POST", "/v1/test-clock/advance", { by: "32d" })).json().sweep.renewed).toBe(SUBSCRIPTIONS);
+    await eventually(async () => (await paidCount(2)) >= 3, 30_000, "the renewal run to be under way");
+    await redis.flush();
+    const probe = new Redis(redis.url);
+    const keysAfterFlush = await probe.dbsize();
+    probe.disconnect();
+    expect(keysAfterFlush).toBeLessThan(10); // only what the live workers wrote back since
+    expect(await paidCount(2)).toBeLessThan(SUBSCRIPTIONS);
+
+    await eventually(async () => (await paidCount(2)) === SUBSCRIPTIONS, 90_000, "every second period paid after the flush");
+    h.simulator.faults.clear();
+    const invoices = await h.database.db.selectFrom("invoices").select("id").execute();
+    expect(invoices).toHaveLength(SUBSCRIPTIONS * 2);
+    for (const invoice of invoices) expect(h.simulator.ledger.successfulCharges(`${invoice.id}-`)).toHaveLength(1);
+    expect(h.simulator.ledger.successfulCharges()).toHaveLength(SUBSCRIPTIONS * 2);
+  });
+});
