@@ -1,11 +1,12 @@
 import { Queue, type ConnectionOptions } from "bullmq";
 import { QUEUE_NAMES } from "./queue-names.ts";
-import type { ChargeJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
+import type { ChargeJob, NotificationJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
 
 export interface Queues {
   webhooks: Queue<WebhookJob>;
   renewals: Queue<Record<string, never>>;
   charges: Queue<ChargeJob | ResolveAttemptJob>;
+  notifications: Queue<NotificationJob>;
   all: Queue[];
   close(): Promise<void>;
 }
@@ -41,13 +42,26 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
       removeOnFail: { age: DAY_SECONDS },
     },
   });
-  const all = [webhooks, renewals, charges] as Queue[];
+  const notifications = new Queue<NotificationJob>(QUEUE_NAMES.notifications, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      // Delivery retries are scheduled by the job itself from Postgres; these only cover
+      // a run that crashed (database down). Kept an hour, then the sweep may enqueue again.
+      attempts: 10,
+      backoff: { type: "exponential", delay: 10_000 },
+      removeOnComplete: { age: 3600 },
+      removeOnFail: { age: DAY_SECONDS },
+    },
+  });
+  const all = [webhooks, renewals, charges, notifications] as Queue[];
   // Connection errors surface in the calls that fail; this only keeps them out of stderr.
   for (const queue of all) queue.on("error", onError);
   return {
     webhooks,
     renewals,
     charges,
+    notifications,
     all,
     async close() {
       await Promise.all(all.map((q) => q.close()));

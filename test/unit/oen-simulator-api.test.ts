@@ -86,7 +86,24 @@ describe("POST /token/transactions", () => {
     const answer = await callApi(sim, "POST", "/token/transactions", chargeBody(token, "A-1"));
     expect(answer.status).toBe(200);
     expect(answer.json).toEqual({ code: "S0000", data: { id: expect.stringMatching(/^P\d{8}[0-9A-Z]{8}$/), authCode: expect.any(String) }, message: "" });
-    expect(sim.ledger.get(answer.json.data.id)).toMatchObject({ orderId: "A-1", amount: 1200, status: "charged", token });
+    const entry = sim.ledger.get(answer.json.data.id);
+    expect(entry).toEqual({
+      id: answer.json.data.id,
+      transactionId: expect.stringMatching(/^[0-9A-Za-z]{27}$/),
+      merchantId: MERCHANT_ID,
+      orderId: "A-1",
+      amount: 1200,
+      status: "charged",
+      productDetails: [productLine(1200)],
+      token,
+      authCode: answer.json.data.authCode,
+      createdAt: expect.any(String),
+      paidAt: expect.any(String),
+      refundAmount: 0,
+    });
+    // Tests get copies: changing one changes nothing in the simulator.
+    if (entry) entry.status = "failed";
+    expect(sim.ledger.all().find((e) => e.orderId === "A-1")?.status).toBe("charged");
   });
 
   it.each([

@@ -41,6 +41,8 @@ function sendFaultAnswer(request: FastifyRequest, reply: FastifyReply, kind: Fau
       reply.hijack();
       request.raw.socket.destroy();
       return reply;
+    case "error_5xx":
+    case "lookup_5xx":
     default:
       return sendAnswer(reply, refused(500, "F0001", "Internal Server Error"));
   }

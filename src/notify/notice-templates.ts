@@ -1,0 +1,164 @@
+import type { Locale } from "../billing/declines.ts";
+import type { FinalState, NoticeKind } from "../billing/dunning-policy.ts";
+import type { NoticeFormat } from "./notice-format.ts";
+
+/** What a notice says beyond the subscription itself: the caller passes what it decided. */
+export type NoticeData =
+  | { kind: "payment_failed"; declineCode: string | null; nextRetryAt: Date | null; cardUpdateUrl: string }
+  /** deadline: when the subscription reaches its final state without a new card (null: not scheduled). */
+  | { kind: "card_expired"; deadline: Date | null; cardUpdateUrl: string }
+  | { kind: "card_needs_replacing"; declineCode: string | null; deadline: Date | null; cardUpdateUrl: string }
+  | { kind: "final_notice"; lastRetryAt: Date; finalState: FinalState; cardUpdateUrl: string }
+  | { kind: "subscription_canceled"; cause: "dunning" | "request" }
+  | { kind: "renewal_reminder"; renewsAt: Date; cardUpdateUrl: string | null };
+
+/** A notice's data with what it is about, loaded from the database. */
+export type NoticeContent = NoticeData & { customerName: string; planName: string; amount: number };
+
+/** Plain strings only: rendering escapes them once, so no template can forget to. */
+export interface NoticeTemplate {
+  subject: string;
+  greeting: string;
+  paragraphs: string[];
+  action: { label: string; url: string } | null;
+  footer: string;
+}
+
+type Body = Omit<NoticeTemplate, "greeting" | "footer">;
+type KindTemplates = { [K in NoticeKind]: (content: Extract<NoticeContent, { kind: K }>, format: NoticeFormat) => Body };
+
+interface LocaleTemplates {
+  greeting(name: string): string;
+  footer: string;
+  kinds: KindTemplates;
+}
+
+const zhTW: LocaleTemplates = {
+  greeting: (name) => `${name} 您好：`,
+  footer: "此信件由系統自動發送，請勿直接回覆。",
+  kinds: {
+    payment_failed: (c, f) => ({
+      subject: `「${c.planName}」本期扣款未成功`,
+      paragraphs: [
+        `您訂閱的「${c.planName}」本期費用 ${f.amount(c.amount)} 扣款未成功，原因：${f.reason(c.declineCode)}。`,
+        c.nextRetryAt === null
+          ? "請點下方連結更新付款卡片，以免訂閱中斷。"
+          : `我們將於 ${f.date(c.nextRetryAt)} 再次扣款，您不需要做任何事。若想改用其他卡片，請點下方連結更新。`,
+      ],
+      action: { label: "更新付款卡片", url: c.cardUpdateUrl },
+    }),
+    card_expired: (c, f) => ({
+      subject: `「${c.planName}」的付款卡片已過期`,
+      paragraphs: [
+        `您用於「${c.planName}」的卡片已過期，本期費用 ${f.amount(c.amount)} 無法扣款。`,
+        `請${c.deadline === null ? "" : `於 ${f.date(c.deadline)} 前`}點下方連結綁定新卡片，以免訂閱中斷。`,
+      ],
+      action: { label: "綁定新卡片", url: c.cardUpdateUrl },
+    }),
+    card_needs_replacing: (c, f) => ({
+      subject: `請更換「${c.planName}」的付款卡片`,
+      paragraphs: [
+        `「${c.planName}」本期費用 ${f.amount(c.amount)} 無法以目前的卡片扣款，原因：${f.reason(c.declineCode)}。`,
+        `請${c.deadline === null ? "" : `於 ${f.date(c.deadline)} 前`}點下方連結改用其他卡片，以免訂閱中斷。`,
+      ],
+      action: { label: "更換付款卡片", url: c.cardUpdateUrl },
+    }),
+    final_notice: (c, f) => ({
+      subject: `「${c.planName}」即將${c.finalState === "canceled" ? "取消" : "暫停"}`,
+      paragraphs: [
+        `「${c.planName}」本期費用 ${f.amount(c.amount)} 仍未扣款成功。`,
+        `我們將於 ${f.date(c.lastRetryAt)} 最後一次扣款；若仍未成功，您的訂閱將會${c.finalState === "canceled" ? "取消" : "暫停"}。`,
+        "請點下方連結更新付款卡片。",
+      ],
+      action: { label: "更新付款卡片", url: c.cardUpdateUrl },
+    }),
+    subscription_canceled: (c, f) => ({
+      subject: `「${c.planName}」訂閱已取消`,
+      paragraphs: [
+        c.cause === "dunning"
+          ? `由於本期費用 ${f.amount(c.amount)} 多次扣款未成功，您的「${c.planName}」訂閱已取消。`
+          : `您的「${c.planName}」訂閱已依您的要求取消。`,
+        "感謝您的支持，歡迎隨時再次訂閱。",
+      ],
+      action: null,
+    }),
+    renewal_reminder: (c, f) => ({
+      subject: `「${c.planName}」即將續訂`,
+      paragraphs: [
+        `您的「${c.planName}」訂閱將於 ${f.date(c.renewsAt)} 自動續訂，屆時將以您綁定的卡片扣款 ${f.amount(c.amount)}。`,
+        ...(c.cardUpdateUrl === null ? [] : ["若需更換卡片，請點下方連結。"]),
+      ],
+      action: c.cardUpdateUrl === null ? null : { label: "更換付款卡片", url: c.cardUpdateUrl },
+    }),
+  },
+};
+
+const en: LocaleTemplates = {
+  greeting: (name) => `Hello ${name},`,
+  footer: "This message was sent automatically; please do not reply to it.",
+  kinds: {
+    payment_failed: (c, f) => ({
+      subject: `Your payment for ${c.planName} did not go through`,
+      paragraphs: [
+        `We could not charge ${f.amount(c.amount)} for your ${c.planName} subscription: ${f.reason(c.declineCode)}.`,
+        c.nextRetryAt === null
+          ? "Please update your card with the link below to keep your subscription."
+          : `We will try again on ${f.date(c.nextRetryAt)}; you do not need to do anything. To use a different card, update it with the link below.`,
+      ],
+      action: { label: "Update your card", url: c.cardUpdateUrl },
+    }),
+    card_expired: (c, f) => ({
+      subject: `The card for ${c.planName} has expired`,
+      paragraphs: [
+        `The card you use for ${c.planName} has expired, so we could not charge ${f.amount(c.amount)}.`,
+        `Please add a new card with the link below${c.deadline === null ? "" : ` by ${f.date(c.deadline)}`} to keep your subscription.`,
+      ],
+      action: { label: "Add a new card", url: c.cardUpdateUrl },
+    }),
+    card_needs_replacing: (c, f) => ({
+      subject: `Please replace the card for ${c.planName}`,
+      paragraphs: [
+        `We could not charge ${f.amount(c.amount)} for ${c.planName} to your current card: ${f.reason(c.declineCode)}.`,
+        `Please switch to another card with the link below${c.deadline === null ? "" : ` by ${f.date(c.deadline)}`} to keep your subscription.`,
+      ],
+      action: { label: "Use another card", url: c.cardUpdateUrl },
+    }),
+    final_notice: (c, f) => ({
+      subject: `Last attempt to renew ${c.planName}`,
+      paragraphs: [
+        `The payment of ${f.amount(c.amount)} for ${c.planName} is still outstanding.`,
+        `We will make a last attempt on ${f.date(c.lastRetryAt)}. If it fails, your subscription will be ${c.finalState === "canceled" ? "canceled" : "suspended"}.`,
+        "To avoid this, update your card with the link below.",
+      ],
+      action: { label: "Update your card", url: c.cardUpdateUrl },
+    }),
+    subscription_canceled: (c, f) => ({
+      subject: `Your ${c.planName} subscription has been canceled`,
+      paragraphs: [
+        c.cause === "dunning"
+          ? `Your ${c.planName} subscription has been canceled because we could not collect the payment of ${f.amount(c.amount)}.`
+          : `Your ${c.planName} subscription has been canceled as you requested.`,
+        "Thank you for being with us. You are welcome to subscribe again at any time.",
+      ],
+      action: null,
+    }),
+    renewal_reminder: (c, f) => ({
+      subject: `${c.planName} renews on ${f.date(c.renewsAt)}`,
+      paragraphs: [
+        `Your ${c.planName} subscription renews on ${f.date(c.renewsAt)}, and ${f.amount(c.amount)} will be charged to your card on file.`,
+        ...(c.cardUpdateUrl === null ? [] : ["To use a different card, update it with the link below."]),
+      ],
+      action: c.cardUpdateUrl === null ? null : { label: "Update your card", url: c.cardUpdateUrl },
+    }),
+  },
+};
+
+const TEMPLATES: Record<Locale, LocaleTemplates> = { "zh-TW": zhTW, en };
+
+/** The words of a notice in the customer's language. */
+export function noticeTemplate(content: NoticeContent, locale: Locale, format: NoticeFormat): NoticeTemplate {
+  const templates = TEMPLATES[locale];
+  // The compiler cannot follow `content.kind` into the mapped type; KindTemplates guarantees the pairing.
+  const body = (templates.kinds[content.kind] as (c: NoticeContent, f: NoticeFormat) => Body)(content, format);
+  return { ...body, greeting: templates.greeting(content.customerName), footer: templates.footer };
+}
