@@ -1,4 +1,5 @@
 import { parseDuration, parseDurationList } from "./billing/duration.ts";
+import { isWebhookSecret } from "./events/webhook-secret.ts";
 import { parseKeyring, type Keyring } from "./vault/keyring.ts";
 
 export type Role = "ingress" | "workers" | "scheduler";
@@ -68,12 +69,19 @@ export function loadConfig(env: Env = process.env): Config {
   const port = read.integer("PORT", 3000, 0, 65535);
   const finalState = read.string("DUNNING_FINAL_STATE", "canceled");
   if (finalState !== "unpaid" && finalState !== "canceled") fail("DUNNING_FINAL_STATE", "must be unpaid or canceled");
+  const retryScheduleMs = read.durationList("DUNNING_RETRY_SCHEDULE", "1d,3d,5d,7d");
+  if (retryScheduleMs.some((delay, i) => delay <= 0 || delay <= (retryScheduleMs[i - 1] ?? 0))) {
+    fail("DUNNING_RETRY_SCHEDULE", "must be strictly increasing delays after the first failure, like 1d,3d,5d,7d");
+  }
   const platformUrl = read.optional("PLATFORM_WEBHOOK_URL");
   const platformSecret = read.optional("PLATFORM_WEBHOOK_SECRET");
   if ((platformUrl === null) !== (platformSecret === null)) {
     fail(platformUrl === null ? "PLATFORM_WEBHOOK_URL" : "PLATFORM_WEBHOOK_SECRET", "must be set together with its pair");
   }
   if (platformUrl !== null) read.url("PLATFORM_WEBHOOK_URL");
+  if (platformSecret !== null && !isWebhookSecret(platformSecret)) {
+    fail("PLATFORM_WEBHOOK_SECRET", "must be whsec_ followed by the base64 of 24 to 64 random bytes (Standard Webhooks)");
+  }
 
   return {
     nodeEnv,
@@ -104,7 +112,7 @@ export function loadConfig(env: Env = process.env): Config {
     renewalSweepIntervalMs: read.duration("RENEWAL_SWEEP_INTERVAL", "1m"),
     renewalJitterMs: read.duration("RENEWAL_JITTER", "0s"),
     dunning: {
-      retryScheduleMs: read.durationList("DUNNING_RETRY_SCHEDULE", "1d,3d,5d,7d"),
+      retryScheduleMs,
       finalState,
       jitterRatio: read.number("DUNNING_JITTER", 0.1, 0, 0.5),
     },

@@ -1,3 +1,4 @@
+import type { DunningPolicy } from "./billing/dunning-policy.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { Db } from "./db/connect.ts";
@@ -13,4 +14,5 @@ export interface Deps {
   oen: OenClient;
   clock: Clock;
   logger: Logger;
+  dunning: DunningPolicy;
 }

@@ -2,8 +2,10 @@ import type { Worker } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { startChargeWorker } from "../workers/charges.ts";
+import { startNotificationWorker } from "../workers/notifications.ts";
 import { startWebhookWorker } from "../workers/oen-webhooks.ts";
 import { scheduleSweep, startRenewalWorker } from "../workers/renewals.ts";
+import { createDunningPolicy } from "./billing/dunning-policy.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { createDb } from "./db/connect.ts";
@@ -69,7 +71,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       createOenClient({ apiUrl: config.oen.apiUrl, apiToken: config.oen.apiToken ?? "", merchantId: config.oen.merchantId, timeoutMs: config.oen.requestTimeoutMs, logger });
     const testClock = config.testClock && options.clock === undefined ? await startTestClock(db) : null;
     if (testClock !== null) closers.push(async () => testClock.stop());
-    const deps: Deps = { config, db, queues, oen, clock: options.clock ?? testClock ?? systemClock, logger };
+    const dunning = createDunningPolicy({ retryScheduleMs: config.dunning.retryScheduleMs, finalState: config.dunning.finalState, jitterRatio: config.dunning.jitterRatio });
+    const deps: Deps = { config, db, queues, oen, clock: options.clock ?? testClock ?? systemClock, logger, dunning };
 
     const workers: Worker[] = [];
     const runsWorkers = config.roles.includes("workers");
@@ -78,7 +81,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const connection = createRedis(config.redisUrl, "worker");
       connection.on("error", (error) => logger.warn({ err: error.message }, "redis (workers) error"));
       closers.push(() => connection.quit().catch(() => connection.disconnect()));
-      if (runsWorkers) workers.push(startWebhookWorker(deps, connection), startChargeWorker(deps, connection));
+      if (runsWorkers) workers.push(startWebhookWorker(deps, connection), startChargeWorker(deps, connection), startNotificationWorker(deps, connection));
       if (runsScheduler) {
         await scheduleSweep(deps);
         // Re-registered every interval: a flushed Redis loses the scheduler with everything else.

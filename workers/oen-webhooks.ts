@@ -1,5 +1,6 @@
 import { Worker, type ConnectionOptions } from "bullmq";
 import type { Deps } from "../src/deps.ts";
+import { createSideEffects } from "../src/outbox/side-effects.ts";
 import { enqueueCharge } from "../src/queues/enqueue.ts";
 import type { WebhookJob } from "../src/queues/jobs.ts";
 import { QUEUE_NAMES } from "../src/queues/queue-names.ts";
@@ -12,7 +13,9 @@ export async function processWebhook(deps: Deps, data: WebhookJob): Promise<stri
     await recordWebhookEvent(deps.db, data, "ignored", `purpose ${data.purpose} is not used by token billing`);
     return "ignored";
   }
-  const result = await handleTokenWebhook(deps, data);
+  const effects = createSideEffects(deps);
+  const result = await handleTokenWebhook(deps, data, effects);
+  await effects.flush();
   deps.logger.info({ checkoutId: data.checkoutId, outcome: result.outcome, reason: result.reason, subscriptionId: result.subscriptionId }, "token webhook processed");
   if (result.invoiceToCharge !== undefined) await enqueueCharge(deps, result.invoiceToCharge);
   return result.outcome;

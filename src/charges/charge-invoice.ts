@@ -1,5 +1,6 @@
 import type { Deps } from "../deps.ts";
 import type { ChargeOutcome } from "../oen/types.ts";
+import { createSideEffects } from "../outbox/side-effects.ts";
 import { claimAttempt } from "./claim-attempt.ts";
 import { settleAttempt, type Settlement, type SettleResult } from "./settle-attempt.ts";
 
@@ -18,7 +19,9 @@ export async function chargeInvoice(deps: Deps, invoiceId: string): Promise<Char
   const { attempt, request } = claim;
   const outcome = await deps.oen.chargeToken(request);
   deps.logger.info({ invoiceId, orderId: attempt.order_id, outcome: outcome.kind, code: "code" in outcome ? outcome.code : undefined }, "charge attempt answered");
-  const settled = await deps.db.transaction().execute((tx) => settleAttempt(deps, tx, attempt.id, settlementOf(outcome)));
+  const effects = createSideEffects(deps);
+  const settled = await deps.db.transaction().execute((tx) => settleAttempt(deps, tx, attempt.id, settlementOf(outcome), effects));
+  await effects.flush();
   return { kind: "sent", outcome: outcome.kind, settled };
 }
 

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { ChargeAttempt, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
@@ -19,7 +20,7 @@ export type Claim =
  * partial unique index `charge_attempts_one_in_flight` stops any other
  * attempt on the invoice, even from a worker that lost its lock or crashed.
  */
-export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config">, invoiceId: string): Promise<Claim> {
+export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | "dunning">, invoiceId: string): Promise<Claim> {
   return deps.db.transaction().execute(async (tx): Promise<Claim> => {
     const invoice = await tx.selectFrom("invoices").selectAll().where("id", "=", invoiceId).forUpdate().executeTakeFirst();
     if (invoice === undefined) return { kind: "settled", status: "missing" };
@@ -53,6 +54,21 @@ export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config">, 
     if (card === undefined) {
       await tx.updateTable("invoices").set({ next_attempt_at: null, updated_at: now }).where("id", "=", invoiceId).execute();
       return { kind: "no_card" };
+    }
+
+    // Card networks allow a card only so many attempts in a window (15 in 30 days by default),
+    // across all of its invoices: past that, wait until the oldest attempt leaves the window.
+    const window = await tx
+      .selectFrom("charge_attempts")
+      .select([sql<string>`count(*)`.as("n"), sql<Date | null>`min(created_at)`.as("oldest")])
+      .where("payment_token_id", "=", card.id)
+      .where("status", "in", ["sending", "unknown", "succeeded", "declined"])
+      .where("created_at", ">", new Date(Date.now() - deps.dunning.cardAttemptWindowMs))
+      .executeTakeFirstOrThrow();
+    if (Number(window.n) >= deps.dunning.cardAttemptLimit) {
+      const at = new Date(now.getTime() + (window.oldest!.getTime() + deps.dunning.cardAttemptWindowMs - Date.now()));
+      await tx.updateTable("invoices").set({ next_attempt_at: at, updated_at: now }).where("id", "=", invoiceId).execute();
+      return { kind: "not_due", at };
     }
 
     const attemptNo = invoice.attempt_count + 1;

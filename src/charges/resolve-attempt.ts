@@ -2,7 +2,8 @@ import type { Deps } from "../deps.ts";
 import { OenConfigError } from "../oen/errors.ts";
 import { abandonedAfterMs } from "./abandoned-after.ts";
 import { lookupVerdict } from "./lookup-verdict.ts";
-import { settleAttempt, type SettleResult } from "./settle-attempt.ts";
+import { settleAttempt, type Settlement, type SettleResult } from "./settle-attempt.ts";
+import { createSideEffects } from "../outbox/side-effects.ts";
 
 export type ResolveResult =
   | { kind: "settled"; verdict: "succeeded" | "declined" | "not_found"; settled: SettleResult }
@@ -45,18 +46,15 @@ export async function resolveAttempt(deps: Deps, attemptId: string): Promise<Res
   if (verdict.kind === "succeeded" && verdict.duplicates.length > 0) {
     deps.logger.error({ orderId: attempt.order_id, transactions: [verdict.transactionHid, ...verdict.duplicates] }, "several successful Oen transactions for one orderId: refund the extras");
   }
-  const settled = await deps.db.transaction().execute((tx) =>
-    settleAttempt(
-      deps,
-      tx,
-      attemptId,
-      verdict.kind === "succeeded"
-        ? { kind: "succeeded", transactionHid: verdict.transactionHid, authCode: verdict.authCode }
-        : verdict.kind === "declined"
-          ? { kind: "declined", code: null, message: verdict.reason }
-          : { kind: "not_found" },
-    ),
-  );
+  const settlement: Settlement =
+    verdict.kind === "succeeded"
+      ? { kind: "succeeded", transactionHid: verdict.transactionHid, authCode: verdict.authCode }
+      : verdict.kind === "declined"
+        ? { kind: "declined", code: null, message: verdict.reason }
+        : { kind: "not_found" };
+  const effects = createSideEffects(deps);
+  const settled = await deps.db.transaction().execute((tx) => settleAttempt(deps, tx, attemptId, settlement, effects));
+  await effects.flush();
   if (!settled.applied) return { kind: "already_settled" };
   deps.logger.info({ orderId: attempt.order_id, verdict: verdict.kind }, "unknown charge attempt resolved by order lookup");
   return { kind: "settled", verdict: verdict.kind, settled };

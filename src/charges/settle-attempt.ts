@@ -2,6 +2,7 @@ import type { Transaction } from "kysely";
 import type { ChargeAttempt, Database, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { applyDecline } from "../dunning/apply-decline.ts";
+import type { SideEffects } from "../outbox/side-effects.ts";
 
 export type Settlement =
   | { kind: "succeeded"; transactionHid: string; authCode: string | null }
@@ -17,7 +18,7 @@ export interface SettleResult {
   attempt: ChargeAttempt;
 }
 
-type SettleDeps = Pick<Deps, "clock" | "config" | "logger">;
+type SettleDeps = Pick<Deps, "clock" | "config" | "logger" | "dunning">;
 
 const CONFIG_ERROR_RETRY_MS = 60 * 60 * 1000;
 
@@ -27,7 +28,13 @@ const CONFIG_ERROR_RETRY_MS = 60 * 60 * 1000;
  * attempt still `sending`/`unknown` can be settled, so two settlers (the
  * worker that sent it and the reconciler) cannot both apply an outcome.
  */
-export async function settleAttempt(deps: SettleDeps, tx: Transaction<Database>, attemptId: string, settlement: Settlement): Promise<SettleResult> {
+export async function settleAttempt(
+  deps: SettleDeps,
+  tx: Transaction<Database>,
+  attemptId: string,
+  settlement: Settlement,
+  effects: SideEffects,
+): Promise<SettleResult> {
   const current = await tx.selectFrom("charge_attempts").select("invoice_id").where("id", "=", attemptId).executeTakeFirstOrThrow();
   const invoice = await tx.selectFrom("invoices").selectAll().where("id", "=", current.invoice_id).forUpdate().executeTakeFirstOrThrow();
   const now = deps.clock.now();
@@ -46,9 +53,9 @@ export async function settleAttempt(deps: SettleDeps, tx: Transaction<Database>,
 
   switch (settlement.kind) {
     case "succeeded":
-      return { applied: true, attempt, invoice: await markPaid(tx, invoice, now) };
+      return { applied: true, attempt, invoice: await markPaid(tx, invoice, attempt, now, effects) };
     case "declined":
-      return { applied: true, attempt, invoice: await applyDecline(deps, tx, invoice, attempt, now) };
+      return { applied: true, attempt, invoice: await applyDecline(deps, tx, invoice, attempt, now, effects) };
     case "failed":
       // Our configuration is wrong (token, IP allowlist, activation): nothing was charged.
       // The invoice stays open and is tried again later, once ops have fixed it.
@@ -77,10 +84,10 @@ function attemptFields(settlement: Settlement) {
   }
 }
 
-async function markPaid(tx: Transaction<Database>, invoice: Invoice, now: Date): Promise<Invoice> {
+async function markPaid(tx: Transaction<Database>, invoice: Invoice, attempt: ChargeAttempt, now: Date, effects: SideEffects): Promise<Invoice> {
   const paid = await tx
     .updateTable("invoices")
-    .set({ status: "paid", paid_at: now, next_attempt_at: null, updated_at: now })
+    .set({ status: "paid", paid_at: now, next_attempt_at: null, dunning_deadline_at: null, updated_at: now })
     .where("id", "=", invoice.id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -91,6 +98,22 @@ async function markPaid(tx: Transaction<Database>, invoice: Invoice, now: Date):
     .where("id", "=", invoice.subscription_id)
     .where("status", "in", ["past_due", "unpaid"])
     .execute();
+  await effects.event(tx, {
+    type: "invoice.paid",
+    dedupeKey: `invoice.paid:${invoice.id}`,
+    data: {
+      invoiceId: invoice.id,
+      subscriptionId: invoice.subscription_id,
+      cycle: invoice.cycle,
+      amount: invoice.amount,
+      currency: invoice.currency,
+      periodStart: invoice.period_start.toISOString(),
+      periodEnd: invoice.period_end.toISOString(),
+      orderId: attempt.order_id,
+      oenTransactionId: attempt.oen_transaction_hid,
+    },
+    occurredAt: now,
+  });
   return paid;
 }
 

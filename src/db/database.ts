@@ -93,6 +93,7 @@ export interface InvoicesTable {
   next_attempt_at: Timestamp | null;
   attempt_count: Generated<number>;
   first_failed_at: Timestamp | null;
+  dunning_deadline_at: Generated<Date | null>;
   paid_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;

@@ -8,6 +8,7 @@ import { requireApiKey } from "./api-key-auth.ts";
 import { errorHandler } from "./error-handler.ts";
 import { healthRoutes } from "./routes/health-routes.ts";
 import { oenWebhookRoute } from "./routes/oen-webhook-route.ts";
+import { paymentMethodRoutes } from "./routes/payment-method-routes.ts";
 import { planRoutes } from "./routes/plan-routes.ts";
 import { subscriptionRoutes } from "./routes/subscription-routes.ts";
 import { testClockRoutes } from "./routes/test-clock-routes.ts";
@@ -32,6 +33,8 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
 
   await app.register(healthRoutes, { db: deps.db, redis: options.redis });
   await app.register(oenWebhookRoute, { queues: deps.queues, db: deps.db, keyring: deps.config.tokenKeys, clock: deps.clock, logger: deps.logger });
+  // Outside the bearer scope: its customer link is authorized by its signature; its API route checks the key itself.
+  await app.register(paymentMethodRoutes, deps);
   await app.register(async (api) => {
     api.addHook("onRequest", requireApiKey(deps.config.billingApiKey));
     await api.register(planRoutes, { db: deps.db });

@@ -46,8 +46,9 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
     connection,
     prefix,
     defaultJobOptions: {
-      // Delivery retries are scheduled by the job itself from Postgres; these only cover
-      // a run that crashed (database down). Kept an hour, then the sweep may enqueue again.
+      // Delivery retries are scheduled by the job itself from Postgres; these attempts only
+      // cover runs that crashed (database down). While a job is kept, its id blocks the
+      // sweep from enqueueing the same still-pending row again.
       attempts: 10,
       backoff: { type: "exponential", delay: 10_000 },
       removeOnComplete: { age: 3600 },

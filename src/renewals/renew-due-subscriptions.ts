@@ -3,6 +3,7 @@ import { periodBounds } from "../billing/periods.ts";
 import type { Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { createInvoiceForCycle } from "../invoices/create-invoice.ts";
+import type { SideEffects } from "../outbox/side-effects.ts";
 
 export interface RenewalBatch {
   renewed: Invoice[];
@@ -15,7 +16,7 @@ export interface RenewalBatch {
  * (cancel at period end) or opens the next period and its invoice. The
  * invoice's unique (subscription, cycle) key makes a repeated sweep harmless.
  */
-export async function renewDueSubscriptions(deps: Pick<Deps, "db" | "clock" | "config">, limit: number): Promise<RenewalBatch> {
+export async function renewDueSubscriptions(deps: Pick<Deps, "db" | "clock" | "config">, limit: number, effects: SideEffects): Promise<RenewalBatch> {
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock.now();
     const due = await tx
@@ -36,6 +37,12 @@ export async function renewDueSubscriptions(deps: Pick<Deps, "db" | "clock" | "c
           .set({ status: "canceled", canceled_at: sql`coalesce(canceled_at, ${now})`, ended_at: subscription.next_renewal_at, next_renewal_at: null, updated_at: now })
           .where("id", "=", subscription.id)
           .execute();
+        await effects.event(tx, {
+          type: "subscription.canceled",
+          dedupeKey: `subscription.canceled:${subscription.id}`,
+          data: { subscriptionId: subscription.id, cause: "request", endedAt: subscription.next_renewal_at!.toISOString() },
+          occurredAt: now,
+        });
         batch.canceled.push(subscription.id);
         continue;
       }

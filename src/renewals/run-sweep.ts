@@ -1,7 +1,12 @@
 import { abandonedAfterMs } from "../charges/abandoned-after.ts";
 import type { Deps } from "../deps.ts";
 import { enqueueCharge, enqueueResolve } from "../queues/enqueue.ts";
+import { endExpiredDunning } from "../dunning/end-expired-dunning.ts";
+import { enqueuePendingEvents } from "../events/enqueue-event.ts";
+import { enqueuePendingNotices } from "../notify/enqueue-notice.ts";
+import { createSideEffects } from "../outbox/side-effects.ts";
 import { expireIncompleteSubscriptions } from "../subscriptions/expire-incomplete.ts";
+import { queueRenewalReminders } from "./queue-renewal-reminders.ts";
 import { relayWebhookInbox } from "../webhooks/relay-webhook-inbox.ts";
 import { renewDueSubscriptions } from "./renew-due-subscriptions.ts";
 
@@ -12,6 +17,10 @@ export interface SweepReport {
   canceled: number;
   chargesEnqueued: number;
   resolvesEnqueued: number;
+  dunningEnded: number;
+  reminders: number;
+  noticesEnqueued: number;
+  eventsEnqueued: number;
 }
 
 const BATCH = 200;
@@ -24,12 +33,26 @@ const MAX_BATCHES = 25;
  * attempts (invariant 3). Every step is idempotent.
  */
 export async function runSweep(deps: Deps): Promise<SweepReport> {
-  const report: SweepReport = { relayedWebhooks: 0, expired: 0, renewed: 0, canceled: 0, chargesEnqueued: 0, resolvesEnqueued: 0 };
+  const report: SweepReport = {
+    relayedWebhooks: 0,
+    expired: 0,
+    renewed: 0,
+    canceled: 0,
+    chargesEnqueued: 0,
+    resolvesEnqueued: 0,
+    dunningEnded: 0,
+    reminders: 0,
+    noticesEnqueued: 0,
+    eventsEnqueued: 0,
+  };
+  const effects = createSideEffects(deps);
   report.relayedWebhooks = await relayWebhookInbox(deps);
   report.expired = (await expireIncompleteSubscriptions(deps)).length;
+  report.dunningEnded = await endExpiredDunning(deps, effects);
+  report.reminders = await queueRenewalReminders(deps, effects);
 
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const { renewed, canceled } = await renewDueSubscriptions(deps, BATCH);
+    const { renewed, canceled } = await renewDueSubscriptions(deps, BATCH, effects);
     report.renewed += renewed.length;
     report.canceled += canceled.length;
     const now = deps.clock.now().getTime();
@@ -64,5 +87,10 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     .execute();
   for (const attempt of unresolved) await enqueueResolve(deps, attempt);
   report.resolvesEnqueued = unresolved.length;
+
+  await effects.flush();
+  // Notices and events whose jobs were lost (a crash before enqueueing, a Redis flush).
+  report.noticesEnqueued = await enqueuePendingNotices(deps);
+  report.eventsEnqueued = await enqueuePendingEvents(deps);
   return report;
 }

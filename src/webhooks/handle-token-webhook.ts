@@ -4,6 +4,7 @@ import { periodBounds } from "../billing/periods.ts";
 import type { CheckoutSession, Database, Invoice, WebhookOutcome } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
+import type { SideEffects } from "../outbox/side-effects.ts";
 import { createInvoiceForCycle } from "../invoices/create-invoice.ts";
 import type { TokenWebhookJob } from "../queues/jobs.ts";
 import { recordWebhookEvent } from "./record-webhook-event.ts";
@@ -22,7 +23,7 @@ export interface TokenWebhookResult {
  * anything else stores nothing and is recorded as rejected (invariant 6).
  * Idempotent: the checkout session row is locked and completed once.
  */
-export async function handleTokenWebhook(deps: Pick<Deps, "db" | "config" | "clock">, job: TokenWebhookJob): Promise<TokenWebhookResult> {
+export async function handleTokenWebhook(deps: Pick<Deps, "db" | "config" | "clock">, job: TokenWebhookJob, effects: SideEffects): Promise<TokenWebhookResult> {
   return deps.db.transaction().execute(async (tx) => {
     const finish = async (outcome: WebhookOutcome, reason: string | null, extra: Partial<TokenWebhookResult> = {}) => {
       await recordWebhookEvent(tx, job, outcome, reason);
@@ -43,25 +44,37 @@ export async function handleTokenWebhook(deps: Pick<Deps, "db" | "config" | "clo
         .set({ status: "failed", failure_message: job.message ?? "binding failed", completed_at: deps.clock.now() })
         .where("id", "=", session.id)
         .execute();
+      await effects.event(tx, {
+        type: "subscription.checkout_failed",
+        dedupeKey: `subscription.checkout_failed:${session.id}`,
+        data: { subscriptionId, checkoutId: session.id, purpose: session.purpose, message: job.message },
+        occurredAt: deps.clock.now(),
+      });
       return finish("binding_failed", job.message, { subscriptionId });
     }
     if (job.sealedToken === null) return finish("rejected", "missing_token");
 
     const subscription = await tx.selectFrom("subscriptions").selectAll().where("id", "=", subscriptionId).forUpdate().executeTakeFirstOrThrow();
     if (subscription.status === "canceled") return finish("rejected", "subscription_canceled", { subscriptionId });
-    await storeToken(tx, deps.clock.now(), session, job);
+    // A page is bound within its 10 minutes; if we only get to the webhook after the
+    // subscription was marked expired, the delay was ours and the customer still subscribed.
+    const now = deps.clock.now();
+    const paymentTokenId = await storeToken(tx, now, session, job);
+    const activating = session.purpose === "subscribe" && (subscription.status === "incomplete" || subscription.status === "incomplete_expired");
+    await effects.event(tx, {
+      type: activating ? "subscription.activated" : "payment_method.updated",
+      dedupeKey: activating ? `subscription.activated:${subscriptionId}` : `payment_method.updated:${paymentTokenId}`,
+      data: { subscriptionId, paymentMethod: { id: paymentTokenId, last4: job.last4 } },
+      occurredAt: now,
+    });
 
     const invoiceToCharge =
-      // A page is bound within its 10 minutes; if we only get to the webhook after the
-      // subscription was marked expired, the delay was ours and the customer still subscribed.
-      session.purpose === "subscribe" && (subscription.status === "incomplete" || subscription.status === "incomplete_expired")
-        ? await activate(tx, deps, subscriptionId, subscription.plan_id)
-        : await retryOpenInvoiceNow(tx, deps.clock.now(), subscriptionId);
+      activating ? await activate(tx, deps, subscriptionId, subscription.plan_id) : await retryOpenInvoiceNow(tx, now, subscriptionId);
     return finish("accepted", null, { subscriptionId, ...(invoiceToCharge ? { invoiceToCharge } : {}) });
   });
 }
 
-async function storeToken(tx: Transaction<Database>, now: Date, session: CheckoutSession, job: TokenWebhookJob): Promise<void> {
+async function storeToken(tx: Transaction<Database>, now: Date, session: CheckoutSession, job: TokenWebhookJob): Promise<string> {
   const sealed = job.sealedToken!;
   // The previous card stays, inactive, for the audit trail.
   await tx
@@ -93,6 +106,7 @@ async function storeToken(tx: Transaction<Database>, now: Date, session: Checkou
     reason: `token webhook for checkout ${session.id} (${session.purpose})`,
     detail: { paymentTokenId: id, keyId: sealed.keyId, last4: job.last4 },
   });
+  return id;
 }
 
 /** First card on file: the billing anchor is now, and cycle 1 is charged at once. */
@@ -120,7 +134,7 @@ async function activate(tx: Transaction<Database>, deps: Pick<Deps, "config" | "
 async function retryOpenInvoiceNow(db: Kysely<Database>, now: Date, subscriptionId: string): Promise<Invoice | undefined> {
   return db
     .updateTable("invoices")
-    .set({ next_attempt_at: now, updated_at: now })
+    .set({ next_attempt_at: now, dunning_deadline_at: null, updated_at: now })
     .where("subscription_id", "=", subscriptionId)
     .where("status", "=", "open")
     .returningAll()

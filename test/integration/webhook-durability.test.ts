@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
+import { defaultDunningPolicy } from "../../src/billing/dunning-policy.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createDb, type Db } from "../../src/db/connect.ts";
 import type { Deps } from "../../src/deps.ts";
@@ -30,7 +31,7 @@ describe("webhook durability when Redis or Postgres is down", () => {
     const redis = createRedis(redisUrl, "producer");
     redis.on("error", () => {});
     const queues = createQueues(redis, testQueuePrefix());
-    const deps: Deps = { config, db, queues, oen: createOenClient({ apiUrl: "http://127.0.0.1:1", apiToken: "x", merchantId: "sandbox" }), clock: systemClock, logger: silentLogger };
+    const deps: Deps = { config, db, queues, oen: createOenClient({ apiUrl: "http://127.0.0.1:1", apiToken: "x", merchantId: "sandbox" }), clock: systemClock, logger: silentLogger, dunning: defaultDunningPolicy };
     const app = await buildApp(deps, { redis, testClock: null });
     closers.push(() => app.close(), () => queues.close(), async () => redis.disconnect());
     return { app, queues };

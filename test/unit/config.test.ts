@@ -37,6 +37,7 @@ describe("loadConfig", () => {
     [{ TOKEN_ENCRYPTION_KEYS: "k1:short" }, /^TOKEN_ENCRYPTION_KEYS must be/],
     [{ RENEWAL_SWEEP_INTERVAL: "soon" }, /^RENEWAL_SWEEP_INTERVAL must be a duration/],
     [{ DUNNING_RETRY_SCHEDULE: "1d,x" }, /^DUNNING_RETRY_SCHEDULE must be/],
+    [{ DUNNING_RETRY_SCHEDULE: "3d,1d" }, /^DUNNING_RETRY_SCHEDULE must be strictly increasing/],
     [{ DUNNING_FINAL_STATE: "deleted" }, /^DUNNING_FINAL_STATE must be unpaid or canceled$/],
     [{ BILLING_TIMEZONE: "Mars/Olympus" }, /^BILLING_TIMEZONE must be an IANA time zone/],
     [{ PORT: "70000" }, /^PORT must be an integer/],

@@ -5,6 +5,7 @@ import { createSubscription, PlanNotFoundError, type CreateSubscriptionInput } f
 import { loadSubscriptionView } from "../../subscriptions/subscription-view.ts";
 import { cancelSubscription } from "../../subscriptions/cancel-subscription.ts";
 import { listInvoices } from "../../invoices/list-invoices.ts";
+import { createSideEffects } from "../../outbox/side-effects.ts";
 import { errorResponse, httpUrl, idParams, platformId } from "./schemas.ts";
 
 const createBody = {
@@ -80,7 +81,9 @@ export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
       },
     },
     async (request, reply) => {
-      const result = await cancelSubscription(deps, request.params.id, request.body.atPeriodEnd);
+      const effects = createSideEffects(deps);
+      const result = await cancelSubscription(deps, request.params.id, request.body.atPeriodEnd, effects);
+      await effects.flush();
       if (result.kind === "not_found") return reply.code(404).send(notFound(request.params.id));
       if (result.kind === "already_ended") return reply.code(409).send({ error: "already_ended", message: `subscription is already ${result.status}` });
       return loadSubscriptionView(deps.db, request.params.id);

@@ -1,0 +1,42 @@
+import type { Kysely } from "kysely";
+import type { Database } from "../db/database.ts";
+import { newId } from "../ids.ts";
+import type { PlatformEventBody, PlatformEventType } from "./platform-event.ts";
+
+export interface RecordEventInput {
+  type: PlatformEventType;
+  /** Names the fact, e.g. `invoice.paid:{invoiceId}`: recording it again is a no-op. */
+  dedupeKey: string;
+  data: Record<string, unknown>;
+  /** When the fact happened (the billing clock). */
+  occurredAt: Date;
+}
+
+/**
+ * Stores a platform event, in the caller's transaction, so it exists exactly
+ * when the fact it reports was committed. Its id is fixed here and repeated
+ * as webhook-id on every delivery attempt. Returns the id, or undefined when
+ * the same dedupeKey was recorded before (invariant 5). After the commit the
+ * caller enqueues it (enqueueEvent); the sweep catches any it missed.
+ */
+export async function recordEvent(db: Kysely<Database>, input: RecordEventInput): Promise<string | undefined> {
+  const id = newId("evt");
+  const body: PlatformEventBody = { id, type: input.type, timestamp: input.occurredAt.toISOString(), data: input.data };
+  const inserted = await db
+    .insertInto("platform_events")
+    .values({
+      id,
+      type: input.type,
+      dedupe_key: input.dedupeKey,
+      payload: JSON.stringify(body),
+      created_at: input.occurredAt,
+      last_status: null,
+      last_error: null,
+      next_attempt_at: null,
+      delivered_at: null,
+    })
+    .onConflict((oc) => oc.column("dedupe_key").doNothing())
+    .returning("id")
+    .executeTakeFirst();
+  return inserted?.id;
+}
