@@ -42,8 +42,7 @@ function inZone(date: Date, name: string, zone: string): DateTime {
 // Luxon adds calendar units in local time and clamps the day to the month's
 // length; a wall time that a DST change skips moves forward by the gap.
 function startOf(origin: DateTime, cycle: BillingCycle, index: number): DateTime {
-  let start = origin;
-  for (let i = 0; i < index; i++) start = start.plus({ [LUXON_UNIT[cycle.interval]]: cycle.intervalCount });
+  const start = origin.plus({ [LUXON_UNIT[cycle.interval]]: index * cycle.intervalCount });
   if (!start.isValid) throw new RangeError(`period ${index} lies beyond the supported date range`);
   return start;
 }

@@ -94,6 +94,7 @@ export interface InvoicesTable {
   attempt_count: Generated<number>;
   first_failed_at: Timestamp | null;
   dunning_deadline_at: Generated<Date | null>;
+  last_failed_at: Generated<Date | null>;
   paid_at: Timestamp | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;

@@ -1,5 +1,5 @@
-import { sql, type Transaction } from "kysely";
-import { decideAfterDecline, type NoticeKind } from "../billing/dunning-policy.ts";
+import { sql, type Kysely, type Transaction } from "kysely";
+import { decideAfterDecline, type DeclineInput, type NoticeKind } from "../billing/dunning-policy.ts";
 import { cardUpdateLink } from "../checkout/card-update-link.ts";
 import type { ChargeAttempt, Database, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
@@ -9,6 +9,7 @@ import { noticeFor } from "./notice-for.ts";
 
 type DeclineDeps = Pick<Deps, "config" | "dunning">;
 
+
 /**
  * What a declined attempt means, by the dunning policy: a retry later, a
  * request for a new card (hard declines, a spent card budget), or the final
@@ -16,17 +17,7 @@ type DeclineDeps = Pick<Deps, "config" | "dunning">;
  * platform events are written in the same transaction (at most once each).
  */
 export async function applyDecline(deps: DeclineDeps, tx: Transaction<Database>, invoice: Invoice, attempt: ChargeAttempt, now: Date, effects: SideEffects): Promise<Invoice> {
-  const { declinedOnCard, cardAttemptsInWindow } = await cardHistory(deps, tx, invoice.id, attempt.payment_token_id);
-  const decision = decideAfterDecline({
-    policy: deps.dunning,
-    code: attempt.code,
-    firstFailureAt: invoice.first_failed_at,
-    // The first decline on a card is its first try, not one of the scheduled retries.
-    retriesMadeOnCard: Math.max(0, declinedOnCard - 1),
-    cardAttemptsInWindow,
-    now,
-    random: Math.random(),
-  });
+  const decision = decideAfterDecline({ ...(await declineState(deps, tx, invoice, attempt, now)), random: Math.random() });
   const subscription = await tx.selectFrom("subscriptions").select(["id", "status"]).where("id", "=", invoice.subscription_id).forUpdate().executeTakeFirstOrThrow();
   const nextRetryAt = decision.action === "retry" ? decision.at : null;
   const deadline = decision.action === "await_new_card" ? decision.finalAt : null;
@@ -43,7 +34,7 @@ export async function applyDecline(deps: DeclineDeps, tx: Transaction<Database>,
   }
   let updated = await tx
     .updateTable("invoices")
-    .set({ next_attempt_at: nextRetryAt, dunning_deadline_at: deadline, first_failed_at: invoice.first_failed_at ?? now, updated_at: now })
+    .set({ next_attempt_at: nextRetryAt, dunning_deadline_at: deadline, first_failed_at: invoice.first_failed_at ?? now, last_failed_at: now, updated_at: now })
     .where("id", "=", invoice.id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -56,15 +47,25 @@ export async function applyDecline(deps: DeclineDeps, tx: Transaction<Database>,
   return updated;
 }
 
-async function cardHistory(deps: DeclineDeps, tx: Transaction<Database>, invoiceId: string, paymentTokenId: string) {
-  const row = await tx
+/** What the policy needs to know about a decline, also used to preview the timeline after it. */
+export async function declineState(deps: Pick<Deps, "dunning">, db: Kysely<Database>, invoice: Invoice, attempt: ChargeAttempt, at: Date): Promise<Omit<DeclineInput, "random">> {
+  const row = await db
     .selectFrom("charge_attempts")
     .select([
-      sql<string>`count(*) filter (where invoice_id = ${invoiceId} and status = 'declined')`.as("declinedOnCard"),
+      sql<string>`count(*) filter (where invoice_id = ${invoice.id} and status = 'declined' and attempt_no <= ${attempt.attempt_no})`.as("declinedOnCard"),
       // Attempts that reached the card network count against its budget (wall-clock window).
       sql<string>`count(*) filter (where status in ('sending', 'unknown', 'succeeded', 'declined') and created_at > now() - make_interval(secs => ${deps.dunning.cardAttemptWindowMs / 1000}))`.as("inWindow"),
     ])
-    .where("payment_token_id", "=", paymentTokenId)
+    .where("payment_token_id", "=", attempt.payment_token_id)
     .executeTakeFirstOrThrow();
-  return { declinedOnCard: Number(row.declinedOnCard), cardAttemptsInWindow: Number(row.inWindow) };
+  return {
+    policy: deps.dunning,
+    code: attempt.code,
+    // Null when this decline is the invoice's first.
+    firstFailureAt: invoice.first_failed_at !== null && invoice.first_failed_at < at ? invoice.first_failed_at : null,
+    // The first decline on a card is its first try, not one of the scheduled retries.
+    retriesMadeOnCard: Math.max(0, Number(row.declinedOnCard) - 1),
+    cardAttemptsInWindow: Number(row.inWindow),
+    now: at,
+  };
 }

@@ -1,4 +1,5 @@
 import { Redis } from "ioredis";
+import { freePort } from "./free-port.ts";
 import type { LightMyRequestResponse } from "fastify";
 import { loadConfig, type Config } from "../../src/config.ts";
 import type { Clock } from "../../src/clock.ts";
@@ -41,12 +42,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     webhookUrl: "http://127.0.0.1:9/unset",
     webhookRetryDelaysMs: options.webhookRetryDelaysMs ?? [200, 400],
   });
+  const port = await freePort();
   const env: Record<string, string> = {
     NODE_ENV: "test",
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
     DATABASE_URL: database.url,
     REDIS_URL: testRedisUrl(),
     QUEUE_PREFIX: testQueuePrefix(),
-    PORT: "0",
+    PORT: String(port),
     HOST: "127.0.0.1",
     OEN_MERCHANT_ID: MERCHANT_ID,
     OEN_API_TOKEN: "sim-api-token-for-tests",

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
+import { freePort } from "./free-port.ts";
 import { testRedisUrl } from "./test-services.ts";
 
 export interface PrivateRedis {
@@ -10,14 +10,6 @@ export interface PrivateRedis {
   /** What `flush` does: FLUSHALL on a private server, FLUSHDB where none could be started. */
   flushCommand: "FLUSHALL" | "FLUSHDB";
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

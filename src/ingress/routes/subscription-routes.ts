@@ -6,6 +6,7 @@ import { loadSubscriptionView } from "../../subscriptions/subscription-view.ts";
 import { cancelSubscription } from "../../subscriptions/cancel-subscription.ts";
 import { listInvoices } from "../../invoices/list-invoices.ts";
 import { createSideEffects } from "../../outbox/side-effects.ts";
+import { dunningTimeline } from "../../dunning/dunning-timeline.ts";
 import { errorResponse, httpUrl, idParams, platformId } from "./schemas.ts";
 
 const createBody = {
@@ -67,6 +68,12 @@ export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
       if (exists === undefined) return reply.code(404).send(notFound(request.params.id));
       return { data: await listInvoices(deps.db, request.params.id) };
     },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    "/v1/subscriptions/:id/dunning",
+    { schema: { summary: "Preview of the dunning timeline: retries, notices, final state", tags: ["subscriptions"], params: idParams, response: { 404: errorResponse } } },
+    async (request, reply) => (await dunningTimeline(deps, request.params.id)) ?? reply.code(404).send(notFound(request.params.id)),
   );
 
   app.post<{ Params: { id: string }; Body: { atPeriodEnd: boolean } }>(

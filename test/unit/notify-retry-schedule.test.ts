@@ -1,0 +1,23 @@
+import { describe, expect, it } from "vitest";
+import { retryDelayMs, retrySpanMs } from "../../src/notify/retry-schedule.ts";
+import { NOTICE_RETRY } from "../../src/notify/send-notice.ts";
+
+describe("retry schedules", () => {
+  const schedule = { firstDelayMs: 10, maxDelayMs: 50, attempts: 6 };
+
+  it("double from the first delay, capped, until the attempts run out", () => {
+    expect([1, 2, 3, 4, 5].map((made) => retryDelayMs(schedule, made))).toEqual([10, 20, 40, 50, 50]);
+    expect(retryDelayMs(schedule, 6)).toBeNull();
+    expect(retrySpanMs(schedule)).toBe(170);
+  });
+
+  it("one attempt means no retry", () => {
+    expect(retryDelayMs({ ...schedule, attempts: 1 }, 1)).toBeNull();
+    expect(retrySpanMs({ ...schedule, attempts: 1 })).toBe(0);
+  });
+
+  it("keep trying to email for about two hours", () => {
+    expect(retrySpanMs(NOTICE_RETRY)).toBeGreaterThan(90 * 60_000);
+    expect(retrySpanMs(NOTICE_RETRY)).toBeLessThan(3 * 3_600_000);
+  });
+});
