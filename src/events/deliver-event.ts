@@ -1,10 +1,10 @@
 import type { Deps } from "../deps.ts";
-import { retryDelayMs, type RetrySchedule } from "../notify/retry-schedule.ts";
+import { retryDelayMs, retryScheduleSpanning, type RetrySchedule } from "../notify/retry-schedule.ts";
 import type { EventSender } from "./create-event-sender.ts";
 import { lockEvent, markEventDelivered, recordEventFailure } from "./event-repository.ts";
 
-/** 10 s doubling to 1 h, 33 attempts: the platform may be down a little over a day before an event is given up. */
-export const EVENT_RETRY: RetrySchedule = { firstDelayMs: 10_000, maxDelayMs: 3_600_000, attempts: 33 };
+/** 10 s doubling to 1 h, for over a day: the platform may be down that long before an event is given up. */
+export const EVENT_RETRY: RetrySchedule = retryScheduleSpanning(10_000, 3_600_000, 86_400_000);
 
 export type EventOutcome =
   | { kind: "delivered" }

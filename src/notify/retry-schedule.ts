@@ -18,3 +18,10 @@ export function retrySpanMs(schedule: RetrySchedule): number {
   for (let made = 1; made < schedule.attempts; made++) total += retryDelayMs(schedule, made)!;
   return total;
 }
+
+/** The schedule with the fewest attempts whose waits add up to more than `spanMs`. */
+export function retryScheduleSpanning(firstDelayMs: number, maxDelayMs: number, spanMs: number): RetrySchedule {
+  const schedule = { firstDelayMs, maxDelayMs, attempts: 1 };
+  while (retrySpanMs(schedule) <= spanMs) schedule.attempts++;
+  return schedule;
+}

@@ -1,10 +1,10 @@
 import type { Deps } from "../deps.ts";
 import type { Mailer } from "./create-mailer.ts";
 import { lockNotice, markNoticeOutbox, markNoticeSent, recordNoticeFailure } from "./notice-repository.ts";
-import { retryDelayMs, type RetrySchedule } from "./retry-schedule.ts";
+import { retryDelayMs, retryScheduleSpanning, type RetrySchedule } from "./retry-schedule.ts";
 
-/** 30 s doubling to 30 min, 10 attempts: about two hours of SMTP trouble before a notice is given up. */
-export const NOTICE_RETRY: RetrySchedule = { firstDelayMs: 30_000, maxDelayMs: 30 * 60_000, attempts: 10 };
+/** 30 s doubling to 30 min, for over two hours: longer SMTP trouble needs an operator anyway. */
+export const NOTICE_RETRY: RetrySchedule = retryScheduleSpanning(30_000, 30 * 60_000, 2 * 3_600_000);
 
 export type NoticeOutcome =
   | { kind: "sent" }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config.ts";
 import { EVENT_RETRY } from "../../src/events/deliver-event.ts";
 import { isWebhookSecret } from "../../src/events/webhook-secret.ts";
 import { retryDelayMs, retrySpanMs } from "../../src/notify/retry-schedule.ts";
@@ -34,5 +35,18 @@ describe("isWebhookSecret", () => {
     ["empty", "whsec_"],
   ])("refuses %s", (_what, secret) => {
     expect(isWebhookSecret(secret)).toBe(false);
+  });
+});
+
+describe("PLATFORM_WEBHOOK_SECRET", () => {
+  const env = { PLATFORM_WEBHOOK_URL: "https://platform.example.com/hooks" };
+
+  it("stops start-up with one line when it is not a Standard Webhooks secret", () => {
+    expect(() => loadConfig({ ...env, PLATFORM_WEBHOOK_SECRET: "hunter2-plain-password" })).toThrow(/^PLATFORM_WEBHOOK_SECRET must be whsec_ followed by the base64/);
+  });
+
+  it("is accepted in the whsec_ format", () => {
+    const secret = `whsec_${Buffer.alloc(32, 1).toString("base64")}`;
+    expect(loadConfig({ ...env, PLATFORM_WEBHOOK_SECRET: secret }).platformWebhook).toEqual({ url: env.PLATFORM_WEBHOOK_URL, secret });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryDelayMs, retrySpanMs } from "../../src/notify/retry-schedule.ts";
+import { retryDelayMs, retryScheduleSpanning, retrySpanMs } from "../../src/notify/retry-schedule.ts";
 import { NOTICE_RETRY } from "../../src/notify/send-notice.ts";
 
 describe("retry schedules", () => {
@@ -16,8 +16,15 @@ describe("retry schedules", () => {
     expect(retrySpanMs({ ...schedule, attempts: 1 })).toBe(0);
   });
 
-  it("keep trying to email for about two hours", () => {
-    expect(retrySpanMs(NOTICE_RETRY)).toBeGreaterThan(90 * 60_000);
+  it("can be sized by how long they should keep trying: the fewest attempts that exceed it", () => {
+    expect(retryScheduleSpanning(10, 50, 170)).toEqual({ ...schedule, attempts: 7 });
+    expect(retryScheduleSpanning(10, 50, 169)).toEqual(schedule);
+    expect(retryScheduleSpanning(10, 50, 0)).toEqual({ ...schedule, attempts: 2 });
+  });
+
+  it("keep trying to email for a little over two hours, 30 s to 30 min apart", () => {
+    expect(retryDelayMs(NOTICE_RETRY, 1)).toBe(30_000);
+    expect(retrySpanMs(NOTICE_RETRY)).toBeGreaterThan(2 * 3_600_000);
     expect(retrySpanMs(NOTICE_RETRY)).toBeLessThan(3 * 3_600_000);
   });
 });
