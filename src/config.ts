@@ -110,7 +110,7 @@ export function loadConfig(env: Env = process.env): Config {
     billingTimezone: read.timezone("BILLING_TIMEZONE", "Asia/Taipei"),
     testClock,
     renewalSweepIntervalMs: read.duration("RENEWAL_SWEEP_INTERVAL", "1m"),
-    renewalJitterMs: read.duration("RENEWAL_JITTER", "0s"),
+    renewalJitterMs: read.duration("RENEWAL_JITTER", "5m"),
     dunning: {
       retryScheduleMs,
       finalState,

@@ -7,6 +7,7 @@ import { adminBoard } from "./admin-board.ts";
 import { requireApiKey } from "./api-key-auth.ts";
 import { errorHandler } from "./error-handler.ts";
 import { healthRoutes } from "./routes/health-routes.ts";
+import { metricsRoute } from "./routes/metrics-route.ts";
 import { oenWebhookRoute } from "./routes/oen-webhook-route.ts";
 import { paymentMethodRoutes } from "./routes/payment-method-routes.ts";
 import { planRoutes } from "./routes/plan-routes.ts";
@@ -32,6 +33,7 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes, { db: deps.db, redis: options.redis });
+  await app.register(metricsRoute, deps);
   await app.register(oenWebhookRoute, { queues: deps.queues, db: deps.db, keyring: deps.config.tokenKeys, clock: deps.clock, logger: deps.logger });
   // Outside the bearer scope: its customer link is authorized by its signature; its API route checks the key itself.
   await app.register(paymentMethodRoutes, deps);

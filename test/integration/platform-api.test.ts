@@ -110,6 +110,11 @@ describe("platform API", () => {
     expect((await app.inject("/readyz")).json()).toEqual({ status: "ready", postgres: "ok", redis: "ok" });
     const openapi = (await app.inject("/openapi.json")).json();
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(["/v1/plans/{id}", "/v1/subscriptions", "/v1/subscriptions/{id}", "/webhooks/oen"]));
+    const metrics = await app.inject("/metrics");
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toMatch(/billing_subscriptions\{status="canceled"\} 1/);
+    expect(metrics.body).toMatch(/billing_queue_jobs\{queue="charges",state="waiting"\} \d+/);
+    expect(metrics.body).toContain("billing_charge_attempts_unresolved 0");
     expect((await app.inject("/admin/queues")).statusCode).toBe(401);
     const wrong = Buffer.from("ops:wrong").toString("base64");
     expect((await app.inject({ url: "/admin/queues", headers: { authorization: `Basic ${wrong}` } })).statusCode).toBe(401);

@@ -60,6 +60,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ADMIN_PASSWORD: "ops-password",
     TOKEN_ENCRYPTION_KEYS: TEST_KEYS,
     OEN_LOOKUP_SETTLE: "2s",
+    RENEWAL_JITTER: "0s",
     LOG_LEVEL: "silent",
     ...options.env,
   };
