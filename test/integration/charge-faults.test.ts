@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FaultPlan } from "../../src/oen/simulator/index.ts";
-import { eventually, samplePlan, sampleSubscription, startHarness, type Harness } from "../support/harness.ts";
+import { eventually, samplePlan, sampleSubscription, startHarness, subscribeWithCard, type Harness } from "../support/harness.ts";
 import { checkoutIdOf } from "../support/webhook-capture.ts";
 
 // Invariant 1, one fault at a time: whatever Oen's answer (or silence), the
@@ -19,8 +19,7 @@ describe("charging when Oen misbehaves", () => {
 
   async function subscribeUnder(faults: FaultPlan) {
     h.simulator.faults.set(faults);
-    const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("faulty", `cus_${n++}`))).json();
-    h.simulator.bindCard(checkoutIdOf(subscription.checkoutUrl), { cardNumber: "4242424242424242", expiry: "12/39", cvc: "123", email: "f@example.com" });
+    const subscription = await subscribeWithCard(h, "faulty", `cus_${n++}`, { email: "f@example.com" });
     const view = await eventually(async () => {
       const current = (await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json();
       return current.latestInvoice?.status === "paid" && current;

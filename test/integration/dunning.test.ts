@@ -4,10 +4,9 @@ import { periodBounds } from "../../src/billing/periods.ts";
 import { chargeInvoice } from "../../src/charges/charge-invoice.ts";
 import { enqueueNotice } from "../../src/notify/enqueue-notice.ts";
 import { bindCardThroughPage } from "../support/hosted-page.ts";
-import { eventually, samplePlan, sampleSubscription, startHarness, type Harness } from "../support/harness.ts";
+import { eventually, samplePlan, startHarness, subscribeWithCard, type Harness } from "../support/harness.ts";
 import { startPlatformReceiver, type PlatformReceiver } from "../support/platform-receiver.ts";
 import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
-import { checkoutIdOf } from "../support/webhook-capture.ts";
 
 const SECRET = `whsec_${Buffer.from("platform-webhook-secret-for-tests").toString("base64")}`;
 
@@ -41,10 +40,8 @@ describe("dunning with the schedule in seconds", () => {
 
   async function subscribe(cardNumber: string) {
     const email = `customer${n}@example.com`;
-    const body = sampleSubscription("dunning", `cus_dunning_${n++}`);
-    const subscription = (await h.api("POST", "/v1/subscriptions", { ...body, customer: { ...body.customer, email } })).json();
-    h.simulator.bindCard(checkoutIdOf(subscription.checkoutUrl), { cardNumber, expiry: "12/39", cvc: "123", email });
-    return { id: subscription.id as string, email };
+    const subscription = await subscribeWithCard(h, "dunning", `cus_dunning_${n++}`, { number: cardNumber, email });
+    return { id: subscription.id, email };
   }
   const view = async (id: string) => (await h.api("GET", `/v1/subscriptions/${id}`)).json();
   const mailsTo = (email: string) => smtp.messages.filter((m) => m.to.includes(email));

@@ -1,9 +1,8 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FaultPlan } from "../../src/oen/simulator/index.ts";
-import { eventually, samplePlan, sampleSubscription, startHarness, type Harness } from "../support/harness.ts";
+import { eventually, samplePlan, startHarness, subscribeWithCard, type Harness } from "../support/harness.ts";
 import { startServiceProcess, type ServiceProcess } from "../support/service-process.ts";
-import { checkoutIdOf } from "../support/webhook-capture.ts";
 
 const SUBSCRIPTIONS = 200;
 const WORKER_PROCESSES = 3;
@@ -49,8 +48,7 @@ describe(`fault storm: ${SUBSCRIPTIONS} subscriptions, ${WORKER_PROCESSES} worke
     await h.api("PUT", "/v1/plans/storm", samplePlan);
     h.simulator.faults.set(storm);
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
-      const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("storm", `cus_${i}`))).json();
-      h.simulator.bindCard(checkoutIdOf(subscription.checkoutUrl), { cardNumber: "4242424242424242", expiry: "12/39", cvc: "123", email: `s${i}@example.com` });
+      await subscribeWithCard(h, "storm", `cus_${i}`, { email: `s${i}@example.com` });
     }
     await eventually(async () => (await paid(1)) === SUBSCRIPTIONS, 150_000, "every first period paid");
 

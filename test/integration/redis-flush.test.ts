@@ -1,8 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, samplePlan, sampleSubscription, startHarness, type Harness } from "../support/harness.ts";
+import { eventually, samplePlan, startHarness, subscribeWithCard, type Harness } from "../support/harness.ts";
 import { startPrivateRedis, type PrivateRedis } from "../support/private-redis.ts";
-import { checkoutIdOf } from "../support/webhook-capture.ts";
 
 // Invariant 3: Postgres is the truth; Redis losing everything mid-run loses nothing.
 describe("Redis flushed in the middle of a renewal run", () => {
@@ -25,8 +24,7 @@ describe("Redis flushed in the middle of a renewal run", () => {
   it("pays every due period exactly once", async () => {
     await h.api("PUT", "/v1/plans/flush", samplePlan);
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
-      const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("flush", `cus_${i}`))).json();
-      h.simulator.bindCard(checkoutIdOf(subscription.checkoutUrl), { cardNumber: "4242424242424242", expiry: "12/39", cvc: "123", email: `c${i}@example.com` });
+      await subscribeWithCard(h, "flush", `cus_${i}`, { email: `c${i}@example.com` });
     }
     await eventually(async () => (await paidCount(1)) === SUBSCRIPTIONS, 60_000, "first periods paid");
 

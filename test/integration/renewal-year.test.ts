@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { periodBounds } from "../../src/billing/periods.ts";
-import { eventually, samplePlan, sampleSubscription, startHarness, type Harness } from "../support/harness.ts";
-import { checkoutIdOf } from "../support/webhook-capture.ts";
+import { eventually, samplePlan, sampleSubscription, startHarness, subscribeWithCard, type Harness } from "../support/harness.ts";
 
 describe("a year of monthly renewals on the test clock", () => {
   let h: Harness;
@@ -18,8 +17,7 @@ describe("a year of monthly renewals on the test clock", () => {
 
   it("charges 12 periods, each once, with periods computed from the anchor", async () => {
     await h.api("PUT", "/v1/plans/monthly", samplePlan);
-    const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("monthly"))).json();
-    h.simulator.bindCard(checkoutIdOf(subscription.checkoutUrl), { cardNumber: "4242424242424242", expiry: "12/39", cvc: "123", email: "ming@example.com" });
+    const subscription = await subscribeWithCard(h, "monthly", "cus_1");
     await eventually(async () => (await paidInvoices(subscription.id)).length === 1);
 
     for (let month = 2; month <= 12; month++) {
@@ -48,8 +46,7 @@ describe("a year of monthly renewals on the test clock", () => {
   });
 
   it("cancel at period end stops renewals when the period ends", async () => {
-    const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("monthly", "cus_leaving"))).json();
-    h.simulator.bindCard(checkoutIdOf(subscription.checkoutUrl), { cardNumber: "4242424242424242", expiry: "12/39", cvc: "123", email: "a@example.com" });
+    const subscription = await subscribeWithCard(h, "monthly", "cus_leaving", { email: "a@example.com" });
     await eventually(async () => (await paidInvoices(subscription.id)).length === 1);
     const canceled = (await h.api("POST", `/v1/subscriptions/${subscription.id}/cancel`, { atPeriodEnd: true })).json();
     expect(canceled).toMatchObject({ status: "active", cancelAtPeriodEnd: true });

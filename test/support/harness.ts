@@ -121,6 +121,18 @@ export async function eventually<T>(probe: () => Promise<T | undefined | false>,
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
 }
 
+/** A subscription created through the API, its card bound on the simulator's page (the form's checks, no browser). */
+export async function subscribeWithCard(h: Harness, planId: string, customerId: string, card: { number?: string; email?: string } = {}): Promise<{ id: string; checkoutUrl: string }> {
+  const email = card.email ?? "ming@example.com";
+  const body = sampleSubscription(planId, customerId);
+  const created = await h.api("POST", "/v1/subscriptions", { ...body, customer: { ...body.customer, email } });
+  if (created.statusCode !== 201) throw new Error(`subscription not created: ${created.body}`);
+  const subscription = created.json() as { id: string; checkoutUrl: string };
+  const bound = h.simulator.bindCard(subscription.checkoutUrl.split("/").pop()!, { cardNumber: card.number ?? "4242424242424242", expiry: "12/39", cvc: "123", email });
+  if (bound.kind !== "bound" && bound.kind !== "binding_failed") throw new Error(`the card was not submitted: ${bound.kind}`);
+  return subscription;
+}
+
 export const samplePlan = {
   name: "Premium monthly",
   amount: 899,
