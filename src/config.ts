@@ -73,6 +73,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (retryScheduleMs.some((delay, i) => delay <= 0 || delay <= (retryScheduleMs[i - 1] ?? 0))) {
     fail("DUNNING_RETRY_SCHEDULE", "must be strictly increasing delays after the first failure, like 1d,3d,5d,7d");
   }
+  // Invariant 3 (a due subscription is attempted within two sweep intervals) allows
+  // spreading a renewal over at most one interval.
+  const renewalSweepIntervalMs = read.duration("RENEWAL_SWEEP_INTERVAL", "1m");
+  const renewalJitterMs = read.optional("RENEWAL_JITTER") === null ? Math.min(60_000, renewalSweepIntervalMs) : read.duration("RENEWAL_JITTER");
+  if (renewalJitterMs > renewalSweepIntervalMs) fail("RENEWAL_JITTER", "must not be longer than RENEWAL_SWEEP_INTERVAL");
   const platformUrl = read.optional("PLATFORM_WEBHOOK_URL");
   const platformSecret = read.optional("PLATFORM_WEBHOOK_SECRET");
   if ((platformUrl === null) !== (platformSecret === null)) {
@@ -109,8 +114,8 @@ export function loadConfig(env: Env = process.env): Config {
     tokenKeys: read.keyring("TOKEN_ENCRYPTION_KEYS", production),
     billingTimezone: read.timezone("BILLING_TIMEZONE", "Asia/Taipei"),
     testClock,
-    renewalSweepIntervalMs: read.duration("RENEWAL_SWEEP_INTERVAL", "1m"),
-    renewalJitterMs: read.duration("RENEWAL_JITTER", "5m"),
+    renewalSweepIntervalMs,
+    renewalJitterMs,
     dunning: {
       retryScheduleMs,
       finalState,

@@ -37,11 +37,18 @@ export interface Service {
   close(): Promise<void>;
 }
 
-async function ready(redis: Redis): Promise<void> {
-  if (redis.status === "ready") return;
-  await new Promise<void>((resolve, reject) => {
-    redis.once("ready", resolve);
-    redis.once("end", () => reject(new Error("Redis connection ended before it was ready")));
+// Long enough for a healthy Redis to answer; short enough that an ingress
+// starts (and keeps webhooks safe in Postgres) while Redis is down.
+const REDIS_WAIT_MS = 5_000;
+
+async function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === "ready") return true;
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    redis.once("ready", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
   });
 }
 
@@ -63,7 +70,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const producer = createRedis(config.redisUrl, "producer");
     producer.on("error", (error) => logger.warn({ err: error.message }, "redis (producer) error"));
     closers.push(() => producer.quit().catch(() => producer.disconnect()));
-    await ready(producer);
+    if (!(await redisReady(producer, REDIS_WAIT_MS))) logger.error({ redis: config.redisUrl.replace(/\/\/[^@]*@/, "//***@") }, "Redis is not answering; starting anyway (webhooks fall back to Postgres)");
     const queues = createQueues(producer, config.queuePrefix, (error) => logger.warn({ err: error.message }, "queue error"));
     closers.push(() => queues.close());
     const oen =
@@ -83,12 +90,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       closers.push(() => connection.quit().catch(() => connection.disconnect()));
       if (runsWorkers) workers.push(startWebhookWorker(deps, connection), startChargeWorker(deps, connection), startNotificationWorker(deps, connection));
       if (runsScheduler) {
-        await scheduleSweep(deps);
-        // Re-registered every interval: a flushed Redis loses the scheduler with everything else.
-        const keepScheduled = setInterval(
-          () => scheduleSweep(deps).catch((error) => logger.warn({ err: (error as Error).message }, "could not register the sweep scheduler")),
-          config.renewalSweepIntervalMs,
-        );
+        // Registered now and again every interval: a flushed Redis loses the scheduler with everything else.
+        const register = () => scheduleSweep(deps).catch((error) => logger.warn({ err: (error as Error).message }, "could not register the sweep scheduler"));
+        await register();
+        const keepScheduled = setInterval(register, config.renewalSweepIntervalMs);
         closers.push(async () => clearInterval(keepScheduled));
         workers.push(startRenewalWorker(deps, connection));
       }

@@ -22,6 +22,10 @@ export async function chargeInvoice(deps: Deps, invoiceId: string): Promise<Char
   const effects = createSideEffects(deps);
   const settled = await deps.db.transaction().execute((tx) => settleAttempt(deps, tx, attempt.id, settlementOf(outcome), effects));
   await effects.flush();
+  if (!settled.applied && outcome.kind === "succeeded" && settled.attempt.status !== "succeeded") {
+    // The reconciler settled this attempt as something else before Oen's answer arrived.
+    deps.logger.error({ invoiceId, orderId: attempt.order_id, settledAs: settled.attempt.status, oenTransactionId: outcome.transactionHid }, "Oen charged an attempt already settled otherwise: reconcile and refund if charged twice");
+  }
   return { kind: "sent", outcome: outcome.kind, settled };
 }
 

@@ -3,6 +3,7 @@ import type { ChargeAttempt, Database, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { applyDecline } from "../dunning/apply-decline.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
+import { skipMissedPeriods } from "../subscriptions/skip-missed-periods.ts";
 
 export type Settlement =
   | { kind: "succeeded"; transactionHid: string; authCode: string | null }
@@ -35,7 +36,14 @@ export async function settleAttempt(
   settlement: Settlement,
   effects: SideEffects,
 ): Promise<SettleResult> {
-  const current = await tx.selectFrom("charge_attempts").select("invoice_id").where("id", "=", attemptId).executeTakeFirstOrThrow();
+  const current = await tx
+    .selectFrom("charge_attempts")
+    .innerJoin("invoices", "invoices.id", "charge_attempts.invoice_id")
+    .select(["charge_attempts.invoice_id", "invoices.subscription_id"])
+    .where("charge_attempts.id", "=", attemptId)
+    .executeTakeFirstOrThrow();
+  // Subscription before invoice, the order every writer locks them in (no deadlocks).
+  await tx.selectFrom("subscriptions").select("id").where("id", "=", current.subscription_id).forUpdate().execute();
   const invoice = await tx.selectFrom("invoices").selectAll().where("id", "=", current.invoice_id).forUpdate().executeTakeFirstOrThrow();
   const now = deps.clock.now();
   const fields = attemptFields(settlement);
@@ -51,9 +59,17 @@ export async function settleAttempt(
     return { applied: false, invoice, attempt: settled };
   }
 
+  if (invoice.status !== "open") {
+    // Canceled (invoice void) while this attempt was in flight: record the fact, change
+    // nothing else. Money taken for a void invoice must be given back by a person.
+    if (settlement.kind === "succeeded") {
+      deps.logger.error({ invoiceId: invoice.id, invoiceStatus: invoice.status, orderId: attempt.order_id, oenTransactionId: settlement.transactionHid }, "a charge succeeded for an invoice that is no longer open: refund it");
+    }
+    return { applied: true, attempt, invoice };
+  }
   switch (settlement.kind) {
     case "succeeded":
-      return { applied: true, attempt, invoice: await markPaid(tx, invoice, attempt, now, effects) };
+      return { applied: true, attempt, invoice: await markPaid(tx, invoice, attempt, now, deps.config.billingTimezone, effects) };
     case "declined":
       return { applied: true, attempt, invoice: await applyDecline(deps, tx, invoice, attempt, now, effects) };
     case "failed":
@@ -84,7 +100,7 @@ function attemptFields(settlement: Settlement) {
   }
 }
 
-async function markPaid(tx: Transaction<Database>, invoice: Invoice, attempt: ChargeAttempt, now: Date, effects: SideEffects): Promise<Invoice> {
+async function markPaid(tx: Transaction<Database>, invoice: Invoice, attempt: ChargeAttempt, now: Date, zone: string, effects: SideEffects): Promise<Invoice> {
   const paid = await tx
     .updateTable("invoices")
     .set({ status: "paid", paid_at: now, next_attempt_at: null, dunning_deadline_at: null, updated_at: now })
@@ -92,12 +108,13 @@ async function markPaid(tx: Transaction<Database>, invoice: Invoice, attempt: Ch
     .returningAll()
     .executeTakeFirstOrThrow();
   // Paid again after dunning: back to active; the period continues from the original anchor.
-  await tx
+  const recovered = await tx
     .updateTable("subscriptions")
     .set({ status: "active", updated_at: now })
     .where("id", "=", invoice.subscription_id)
     .where("status", "in", ["past_due", "unpaid"])
-    .execute();
+    .executeTakeFirst();
+  if (recovered.numUpdatedRows > 0n) await skipMissedPeriods(tx, invoice.subscription_id, now, zone);
   await effects.event(tx, {
     type: "invoice.paid",
     dedupeKey: `invoice.paid:${invoice.id}`,

@@ -10,15 +10,25 @@ import type { SideEffects } from "../outbox/side-effects.ts";
 export async function applyFinalState(tx: Transaction<Database>, effects: SideEffects, invoice: Invoice, state: FinalState, now: Date): Promise<Invoice> {
   const data = { subscriptionId: invoice.subscription_id, invoiceId: invoice.id, cause: "dunning" };
   if (state === "canceled") {
-    await tx
+    const ended = await tx
       .updateTable("subscriptions")
       .set({ status: "canceled", canceled_at: now, ended_at: now, next_renewal_at: null, cancel_at_period_end: false, updated_at: now })
       .where("id", "=", invoice.subscription_id)
-      .execute();
-    await effects.event(tx, { type: "subscription.canceled", dedupeKey: `subscription.canceled:${invoice.subscription_id}`, data, occurredAt: now });
+      .where("status", "in", ["active", "past_due", "unpaid"])
+      .executeTakeFirst();
+    if (ended.numUpdatedRows > 0n) {
+      await effects.event(tx, { type: "subscription.canceled", dedupeKey: `subscription.canceled:${invoice.subscription_id}`, data, occurredAt: now });
+    }
   } else {
-    await tx.updateTable("subscriptions").set({ status: "unpaid", updated_at: now }).where("id", "=", invoice.subscription_id).execute();
-    await effects.event(tx, { type: "subscription.unpaid", dedupeKey: `subscription.unpaid:${invoice.id}`, data, occurredAt: now });
+    const unpaid = await tx
+      .updateTable("subscriptions")
+      .set({ status: "unpaid", updated_at: now })
+      .where("id", "=", invoice.subscription_id)
+      .where("status", "in", ["active", "past_due"])
+      .executeTakeFirst();
+    if (unpaid.numUpdatedRows > 0n) {
+      await effects.event(tx, { type: "subscription.unpaid", dedupeKey: `subscription.unpaid:${invoice.id}`, data, occurredAt: now });
+    }
   }
   return tx
     .updateTable("invoices")

@@ -1,4 +1,5 @@
 import type { Deps } from "../deps.ts";
+import { addJob } from "../queues/add-job.ts";
 import { jobIds } from "../queues/jobs.ts";
 import { pendingEvents } from "./event-repository.ts";
 
@@ -12,7 +13,7 @@ const SWEEP_LIMIT = 1_000;
  */
 export async function enqueueEvent(deps: Pick<Deps, "queues" | "config">, eventId: string, delayMs = 0): Promise<void> {
   if (deps.config.platformWebhook === null) return;
-  await deps.queues.notifications.add("event", { eventId }, { jobId: jobIds.event(eventId), delay: Math.max(0, Math.round(delayMs)) });
+  await addJob(deps.queues.notifications, "event", { eventId }, { jobId: jobIds.event(eventId), delay: Math.max(0, Math.round(delayMs)) });
 }
 
 /** For the sweep: every pending event gets its job back, at its scheduled retry time (after a Redis flush, say). */

@@ -1,4 +1,5 @@
 import type { Deps } from "../deps.ts";
+import { addJob } from "../queues/add-job.ts";
 import { jobIds } from "../queues/jobs.ts";
 import { pendingNoticeIds } from "./notice-repository.ts";
 
@@ -7,7 +8,7 @@ const SWEEP_LIMIT = 1_000;
 
 /** Call after the transaction that queued the notice committed. Safe to repeat: the job id is the notice's. */
 export async function enqueueNotice(deps: Pick<Deps, "queues">, noticeId: string): Promise<void> {
-  await deps.queues.notifications.add("notice", { noticeId }, { jobId: jobIds.notice(noticeId) });
+  await addJob(deps.queues.notifications, "notice", { noticeId }, { jobId: jobIds.notice(noticeId) });
 }
 
 /** For the sweep: every pending notice gets its job back (after a crash before enqueueing, or a Redis flush). */

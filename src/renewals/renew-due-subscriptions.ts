@@ -37,6 +37,13 @@ export async function renewDueSubscriptions(deps: Pick<Deps, "db" | "clock" | "c
           .set({ status: "canceled", canceled_at: sql`coalesce(canceled_at, ${now})`, ended_at: subscription.next_renewal_at, next_renewal_at: null, updated_at: now })
           .where("id", "=", subscription.id)
           .execute();
+        // Nothing of an ended subscription is collected any more (as with a cancel now).
+        await tx
+          .updateTable("invoices")
+          .set({ status: "void", next_attempt_at: null, dunning_deadline_at: null, updated_at: now })
+          .where("subscription_id", "=", subscription.id)
+          .where("status", "=", "open")
+          .execute();
         await effects.event(tx, {
           type: "subscription.canceled",
           dedupeKey: `subscription.canceled:${subscription.id}`,

@@ -23,6 +23,8 @@ describe("loadConfig", () => {
     expect(config.billingTimezone).toBe("Asia/Taipei");
     expect(config.dunning.retryScheduleMs).toEqual([1, 3, 5, 7].map((d) => d * 86_400_000));
     expect(config.roles).toEqual(["ingress", "workers", "scheduler"]);
+    expect(config.renewalJitterMs).toBe(60_000);
+    expect(loadConfig({ RENEWAL_SWEEP_INTERVAL: "10s" }).renewalJitterMs).toBe(10_000);
   });
 
   it("accepts a complete production environment", () => {
@@ -37,6 +39,7 @@ describe("loadConfig", () => {
     [{ TOKEN_ENCRYPTION_KEYS: "k1:short" }, /^TOKEN_ENCRYPTION_KEYS must be/],
     [{ RENEWAL_SWEEP_INTERVAL: "soon" }, /^RENEWAL_SWEEP_INTERVAL must be a duration/],
     [{ DUNNING_RETRY_SCHEDULE: "1d,x" }, /^DUNNING_RETRY_SCHEDULE must be/],
+    [{ RENEWAL_SWEEP_INTERVAL: "1m", RENEWAL_JITTER: "5m" }, /^RENEWAL_JITTER must not be longer than RENEWAL_SWEEP_INTERVAL$/],
     [{ DUNNING_RETRY_SCHEDULE: "3d,1d" }, /^DUNNING_RETRY_SCHEDULE must be strictly increasing/],
     [{ DUNNING_FINAL_STATE: "deleted" }, /^DUNNING_FINAL_STATE must be unpaid or canceled$/],
     [{ BILLING_TIMEZONE: "Mars/Olympus" }, /^BILLING_TIMEZONE must be an IANA time zone/],

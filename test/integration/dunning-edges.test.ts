@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_CARDS } from "../../src/oen/simulator/index.ts";
+import { bindCardThroughPage } from "../support/hosted-page.ts";
+import { eventually, samplePlan, startHarness, subscribeWithCard, type Harness } from "../support/harness.ts";
+
+// The edges of dunning: cancellations racing it, and a subscription that
+// comes back after months as `unpaid` (final state `unpaid` here).
+describe("dunning edges", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ env: { BILLING_TEST_CLOCK: "1", DUNNING_FINAL_STATE: "unpaid", DUNNING_JITTER: "0", RENEWAL_SWEEP_INTERVAL: "1h", OEN_REQUEST_TIMEOUT: "5s" } });
+    await h.api("PUT", "/v1/plans/edge", samplePlan);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const subscription = async (id: string) => h.database.db.selectFrom("subscriptions").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  const invoicesOf = async (id: string) => h.database.db.selectFrom("invoices").selectAll().where("subscription_id", "=", id).orderBy("cycle").execute();
+  const eventTypes = async (id: string) =>
+    (await h.database.db.selectFrom("platform_events").select(["type", "payload"]).execute())
+      .filter((e) => (e.payload as { data: { subscriptionId?: string } }).data.subscriptionId === id)
+      .map((e) => e.type);
+
+  it("a decline that lands after the platform canceled changes nothing: still canceled, invoice void, no dunning", async () => {
+    h.simulator.faults.set([{ on: "charge", kind: "latency", latencyMs: 1_500, times: 1 }]);
+    const { id } = await subscribeWithCard(h, "edge", "cus_race", { number: TEST_CARDS.declineInsufficientCredit });
+    await eventually(async () => {
+      const [invoice] = await invoicesOf(id);
+      return invoice !== undefined && h.simulator.ledger.byOrder(`${invoice.id}-1`).length === 1;
+    }, 10_000, "the charge to reach Oen");
+    expect((await h.api("POST", `/v1/subscriptions/${id}/cancel`, { atPeriodEnd: false })).statusCode).toBe(200);
+    await eventually(async () => (await h.database.db.selectFrom("charge_attempts").select("status").execute()).some((a) => a.status === "declined"));
+    h.simulator.faults.clear();
+    expect((await subscription(id)).status).toBe("canceled");
+    const [invoice] = await invoicesOf(id);
+    expect(invoice).toMatchObject({ status: "void", next_attempt_at: null, first_failed_at: null });
+    expect(await eventTypes(id)).not.toContain("invoice.payment_failed");
+    expect(await h.database.db.selectFrom("notices").select("kind").where("subscription_id", "=", id).execute()).toEqual([]);
+  });
+
+  it("cancel at period end while waiting for a new card: ends at the period end, and the card deadline cannot revive it", async () => {
+    // Daily periods: the period ends (day 1) before the new-card deadline (day 7).
+    await h.api("PUT", "/v1/plans/edge-daily", { ...samplePlan, interval: "day" });
+    const { id } = await subscribeWithCard(h, "edge-daily", "cus_leaving", { number: TEST_CARDS.declineExpired });
+    await eventually(async () => (await invoicesOf(id))[0]?.dunning_deadline_at != null, 10_000, "waiting for a new card");
+    await h.api("POST", `/v1/subscriptions/${id}/cancel`, { atPeriodEnd: true });
+    await h.api("POST", "/v1/test-clock/advance", { by: "1d" });
+    expect((await subscription(id)).status).toBe("canceled");
+    await h.api("POST", "/v1/test-clock/advance", { by: "7d" }); // past the deadline
+    expect((await subscription(id)).status).toBe("canceled");
+    expect((await invoicesOf(id)).map((i) => i.status)).toEqual(["void"]);
+    const card = await h.api("POST", `/v1/subscriptions/${id}/payment-method`, { successUrl: "https://x.example/ok", failureUrl: "https://x.example/no" });
+    expect(card.statusCode).toBe(409);
+    expect(await eventTypes(id)).not.toContain("subscription.unpaid");
+  });
+
+  it("back from `unpaid` months later: the old invoice is paid, missed periods are skipped, the current one billed once", async () => {
+    const { id } = await subscribeWithCard(h, "edge", "cus_back", { number: TEST_CARDS.declineExpired, email: "back@example.com" });
+    await eventually(async () => (await invoicesOf(id))[0]?.dunning_deadline_at != null, 10_000, "waiting for a new card");
+    await h.api("POST", "/v1/test-clock/advance", { by: "8d" });
+    expect((await subscription(id)).status).toBe("unpaid");
+    await h.api("POST", "/v1/test-clock/advance", { by: "100d" }); // three more periods go by, unbilled
+    expect(await invoicesOf(id)).toHaveLength(1);
+
+    const { checkoutUrl } = (await h.api("POST", `/v1/subscriptions/${id}/payment-method`, { successUrl: "https://x.example/ok", failureUrl: "https://x.example/no" })).json();
+    expect((await bindCardThroughPage(checkoutUrl, { number: TEST_CARDS.success, email: "back@example.com" })).status).toBe(303);
+    await eventually(async () => (await invoicesOf(id))[0]?.status === "paid", 10_000, "the old invoice paid with the new card");
+    const back = await subscription(id);
+    expect(back.status).toBe("active");
+    await h.api("POST", "/v1/test-clock/advance", { by: "1s" }); // a sweep
+    const invoices = await eventually(async () => {
+      const all = await invoicesOf(id);
+      return all.length === 2 && all[1]!.status === "paid" && all;
+    }, 10_000, "the current period billed");
+    const now = new Date((await h.api("GET", "/v1/test-clock")).json().now);
+    expect(invoices[1]!.cycle).toBeGreaterThan(2);
+    expect(invoices[1]!.period_start.getTime()).toBeLessThanOrEqual(now.getTime());
+    expect(invoices[1]!.period_end.getTime()).toBeGreaterThan(now.getTime());
+    expect(h.simulator.ledger.successfulCharges().filter((c) => invoices.some((i) => c.orderId.startsWith(`${i.id}-`)))).toHaveLength(2);
+  });
+});
