@@ -67,6 +67,10 @@ export function loadConfig(env: Env = process.env): Config {
     fail("BILLING_TEST_CLOCK", "cannot be enabled against Oen production");
   }
   const port = read.integer("PORT", 3000, 0, 65535);
+  const requestTimeoutMs = read.duration("OEN_REQUEST_TIMEOUT", "35s");
+  const lookupSettleMs = read.duration("OEN_LOOKUP_SETTLE", "5m");
+  // "Not found" must mean "never sent": Oen may still be working on a request we gave up on.
+  if (production && lookupSettleMs < requestTimeoutMs + 60_000) fail("OEN_LOOKUP_SETTLE", "must be at least OEN_REQUEST_TIMEOUT plus 1m in production");
   const finalState = read.string("DUNNING_FINAL_STATE", "canceled");
   if (finalState !== "unpaid" && finalState !== "canceled") fail("DUNNING_FINAL_STATE", "must be unpaid or canceled");
   const retryScheduleMs = read.durationList("DUNNING_RETRY_SCHEDULE", "1d,3d,5d,7d");
@@ -102,8 +106,8 @@ export function loadConfig(env: Env = process.env): Config {
       apiToken,
       apiUrl,
       hostedUrl: read.url("OEN_HOSTED_URL", `https://${merchantId}.testing.oen.tw`).replace(/\/$/, ""),
-      requestTimeoutMs: read.duration("OEN_REQUEST_TIMEOUT", "35s"),
-      lookupSettleMs: read.duration("OEN_LOOKUP_SETTLE", "5m"),
+      requestTimeoutMs,
+      lookupSettleMs,
       chargeRatePerSecond: read.integer("OEN_CHARGE_RATE", 10, 1, 10_000),
     },
     billingApiKey: read.secret("BILLING_API_KEY", production ? undefined : "dev-billing-api-key"),

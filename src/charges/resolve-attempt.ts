@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
 import { OenConfigError } from "../oen/errors.ts";
 import { abandonedAfterMs } from "./abandoned-after.ts";
@@ -19,9 +20,15 @@ const MAX_LOOKUP_INTERVAL_MS = 5 * 60_000;
  * enough after the attempt that finds nothing lets the invoice be charged again.
  */
 export async function resolveAttempt(deps: Deps, attemptId: string): Promise<ResolveResult> {
-  const attempt = await deps.db.selectFrom("charge_attempts").selectAll().where("id", "=", attemptId).executeTakeFirst();
+  // The age comes from Postgres' clock, the one that stamped created_at: host clock skew cannot shorten it.
+  const attempt = await deps.db
+    .selectFrom("charge_attempts")
+    .selectAll()
+    .select(sql<string>`extract(epoch from now() - created_at) * 1000`.as("age_ms"))
+    .where("id", "=", attemptId)
+    .executeTakeFirst();
   if (attempt === undefined || (attempt.status !== "sending" && attempt.status !== "unknown")) return { kind: "already_settled" };
-  const ageMs = Date.now() - attempt.created_at.getTime();
+  const ageMs = Number(attempt.age_ms);
   if (attempt.status === "sending") {
     const abandonedAfter = abandonedAfterMs(deps.config);
     if (ageMs < abandonedAfter) return { kind: "wait", retryInMs: abandonedAfter - ageMs, why: "in_flight" };

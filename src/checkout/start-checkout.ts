@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { CheckoutPurpose, Database } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
@@ -23,7 +24,9 @@ export interface StartedCheckout {
  */
 export async function openOenCheckout(deps: Pick<Deps, "oen" | "config" | "clock">, request: CheckoutRequest): Promise<StartedCheckout> {
   // customId lets the webhook worker check that a token webhook belongs to the page we opened.
-  const customId = `${request.subscriptionId}.${request.purpose}`;
+  // Its random part is known only to us and Oen (the customer sees the page id, never this),
+  // so knowing a subscription id and a page id is not enough to forge a token webhook.
+  const customId = `${request.subscriptionId}.${request.purpose}.${randomBytes(12).toString("base64url")}`;
   const { id } = await deps.oen.createCheckoutToken({
     successUrl: request.successUrl,
     failureUrl: request.failureUrl,

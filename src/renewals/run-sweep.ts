@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { abandonedAfterMs } from "../charges/abandoned-after.ts";
 import type { Deps } from "../deps.ts";
 import { enqueueCharge, enqueueResolve } from "../queues/enqueue.ts";
@@ -21,6 +22,8 @@ export interface SweepReport {
   reminders: number;
   noticesEnqueued: number;
   eventsEnqueued: number;
+  /** Steps that threw this tick (logged; retried next tick). */
+  failedSteps: string[];
 }
 
 const BATCH = 200;
@@ -44,53 +47,76 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     reminders: 0,
     noticesEnqueued: 0,
     eventsEnqueued: 0,
+    failedSteps: [],
+  };
+  // A step that throws is logged and skipped; it must not keep the others (renewals above all) from running.
+  const step = async (name: string, run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (error) {
+      report.failedSteps.push(name);
+      deps.logger.error({ step: name, err: (error as Error).message }, "sweep step failed; the next tick tries again");
+    }
   };
   const effects = createSideEffects(deps);
-  report.relayedWebhooks = await relayWebhookInbox(deps);
-  report.expired = (await expireIncompleteSubscriptions(deps)).length;
-  report.dunningEnded = await endExpiredDunning(deps, effects);
-  report.reminders = await queueRenewalReminders(deps, effects);
 
-  for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const { renewed, canceled } = await renewDueSubscriptions(deps, BATCH, effects);
-    report.renewed += renewed.length;
-    report.canceled += canceled.length;
-    const now = deps.clock.now().getTime();
-    for (const invoice of renewed) await enqueueCharge(deps, invoice, invoice.next_attempt_at!.getTime() - now);
-    report.chargesEnqueued += renewed.length;
-    if (renewed.length + canceled.length < BATCH) break;
-  }
-
-  // Every collectable invoice that is due, whether or not its job survived.
-  const due = await deps.db
-    .selectFrom("invoices")
-    .select(["id", "attempt_count"])
-    .where("status", "=", "open")
-    .where("next_attempt_at", "<=", deps.clock.now())
-    .orderBy("next_attempt_at")
-    .limit(BATCH * MAX_BATCHES)
-    .execute();
-  for (const invoice of due) await enqueueCharge(deps, invoice);
-  report.chargesEnqueued += due.length;
-
-  // Attempts whose outcome is unknown, including those a crashed worker left `sending`.
-  const unresolved = await deps.db
-    .selectFrom("charge_attempts")
-    .select(["id", "lookup_count"])
-    .where((eb) =>
-      eb.or([
-        eb("status", "=", "unknown"),
-        eb.and([eb("status", "=", "sending"), eb("created_at", "<", new Date(Date.now() - abandonedAfterMs(deps.config)))]),
-      ]),
-    )
-    .limit(BATCH * MAX_BATCHES)
-    .execute();
-  for (const attempt of unresolved) await enqueueResolve(deps, attempt);
-  report.resolvesEnqueued = unresolved.length;
-
+  await step("relay webhook inbox", async () => {
+    report.relayedWebhooks = await relayWebhookInbox(deps);
+  });
+  await step("expire incomplete", async () => {
+    report.expired = (await expireIncompleteSubscriptions(deps)).length;
+  });
+  await step("renew", async () => {
+    for (let batch = 0; batch < MAX_BATCHES; batch++) {
+      const { renewed, canceled } = await renewDueSubscriptions(deps, BATCH, effects);
+      report.renewed += renewed.length;
+      report.canceled += canceled.length;
+      const now = deps.clock.now().getTime();
+      for (const invoice of renewed) await enqueueCharge(deps, invoice, invoice.next_attempt_at!.getTime() - now);
+      report.chargesEnqueued += renewed.length;
+      if (renewed.length + canceled.length < BATCH) break;
+    }
+  });
+  await step("due invoices", async () => {
+    // Every collectable invoice that is due, whether or not its job survived.
+    const due = await deps.db
+      .selectFrom("invoices")
+      .select(["id", "attempt_count"])
+      .where("status", "=", "open")
+      .where("next_attempt_at", "<=", deps.clock.now())
+      .orderBy("next_attempt_at")
+      .limit(BATCH * MAX_BATCHES)
+      .execute();
+    for (const invoice of due) await enqueueCharge(deps, invoice);
+    report.chargesEnqueued += due.length;
+  });
+  await step("unresolved attempts", async () => {
+    // Attempts whose outcome is unknown, including those a crashed worker left `sending`.
+    const unresolved = await deps.db
+      .selectFrom("charge_attempts")
+      .select(["id", "lookup_count"])
+      .where((eb) =>
+        eb.or([
+          eb("status", "=", "unknown"),
+          eb.and([eb("status", "=", "sending"), eb("created_at", "<", sql<Date>`now() - make_interval(secs => ${abandonedAfterMs(deps.config) / 1000})`)]),
+        ]),
+      )
+      .limit(BATCH * MAX_BATCHES)
+      .execute();
+    for (const attempt of unresolved) await enqueueResolve(deps, attempt);
+    report.resolvesEnqueued = unresolved.length;
+  });
+  await step("dunning deadlines", async () => {
+    report.dunningEnded = await endExpiredDunning(deps, effects);
+  });
+  await step("renewal reminders", async () => {
+    report.reminders = await queueRenewalReminders(deps, effects);
+  });
   await effects.flush();
-  // Notices and events whose jobs were lost (a crash before enqueueing, a Redis flush).
-  report.noticesEnqueued = await enqueuePendingNotices(deps);
-  report.eventsEnqueued = await enqueuePendingEvents(deps);
+  await step("pending notices and events", async () => {
+    // Notices and events whose jobs were lost (a crash before enqueueing, a Redis flush).
+    report.noticesEnqueued = await enqueuePendingNotices(deps);
+    report.eventsEnqueued = await enqueuePendingEvents(deps);
+  });
   return report;
 }

@@ -16,6 +16,8 @@ export interface AcceptDeps {
   keyring: Keyring;
   clock: Clock;
   logger: Pick<Logger, "warn" | "error">;
+  /** False while the queue's Redis connection is known to be down: go straight to Postgres. */
+  queueConnected: () => boolean;
 }
 
 // Oen waits 10 s per try: leave time for the Postgres fallback. An add that
@@ -43,6 +45,7 @@ export class WebhookNotStoredError extends Error {
 export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody): Promise<{ jobId: string; stored: "queue" | "postgres" }> {
   const { jobId, job } = toJob(deps, body);
   try {
+    if (!deps.queueConnected()) throw new Error("Redis is not connected");
     await withTimeout(deps.queues.webhooks.add(job.kind, job, { jobId }), QUEUE_TIMEOUT_MS);
     return { jobId, stored: "queue" };
   } catch (queueError) {

@@ -53,7 +53,7 @@ describe("POST /webhooks/oen", () => {
     const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("basic", "cus_forge"))).json();
     const id = checkoutIdOf(subscription.checkoutUrl);
     const base = { purpose: "token", id, transactionId: id, merchantId: "testshop", success: true, token: "tok-of-an-attacker", paymentInfo: "0000" };
-    await post(h, { ...base, customId: "sub_other.subscribe" });
+    await post(h, { ...base, customId: `${subscription.id}.subscribe` /* guessable, but not what we sent */ });
     await post(h, { ...base, customId: `${subscription.id}.subscribe`, merchantId: "othershop" });
     const events = await eventually(async () => {
       const rows = await h.database.db.selectFrom("oen_webhook_events").selectAll().where("oen_id", "=", id).execute();

@@ -13,7 +13,9 @@ import { systemClock } from "../../src/clock.ts";
 import { openToken } from "../../src/vault/token-cipher.ts";
 import { relayWebhookInbox } from "../../src/webhooks/relay-webhook-inbox.ts";
 import type { TokenWebhookJob } from "../../src/queues/jobs.ts";
+import { freePort } from "../support/free-port.ts";
 import { TEST_KEYS } from "../support/harness.ts";
+import { startServiceProcess } from "../support/service-process.ts";
 import { createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from "../support/test-services.ts";
 
 // Invariant 2: a webhook that got a 2xx is in Redis or, when Redis is
@@ -79,5 +81,27 @@ describe("webhook durability when Redis or Postgres is down", () => {
     const jobs = await queues.webhooks.getJobs(["waiting"]);
     expect(jobs.map((j) => j.id)).toEqual([expect.stringMatching(new RegExp(`^oen-token-${"D".repeat(27)}-[0-9a-f]{32}$`))]);
     expect(JSON.stringify(jobs[0]!.data)).not.toContain("card-token-kept-safe");
+  });
+
+  it("a whole ingress process starts while Redis is down, and keeps webhooks in Postgres", async () => {
+    const port = await freePort();
+    const ingress = await startServiceProcess({
+      DATABASE_URL: database.url,
+      REDIS_URL: DEAD_REDIS,
+      ROLES: "ingress",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      OEN_API_TOKEN: "unused",
+      TOKEN_ENCRYPTION_KEYS: TEST_KEYS,
+    });
+    closers.push(() => ingress.kill("SIGKILL"));
+    const answer = await fetch(`http://127.0.0.1:${port}/webhooks/oen`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...body, id: "E".repeat(27), transactionId: "E".repeat(27) }),
+    });
+    expect(answer.status).toBe(200);
+    const kept = await database.db.selectFrom("webhook_inbox").select("job_id").execute();
+    expect(kept.some((row) => row.job_id.startsWith(`oen-token-${"E".repeat(27)}-`))).toBe(true);
   });
 });

@@ -40,6 +40,7 @@ describe("loadConfig", () => {
     [{ RENEWAL_SWEEP_INTERVAL: "soon" }, /^RENEWAL_SWEEP_INTERVAL must be a duration/],
     [{ DUNNING_RETRY_SCHEDULE: "1d,x" }, /^DUNNING_RETRY_SCHEDULE must be/],
     [{ RENEWAL_SWEEP_INTERVAL: "1m", RENEWAL_JITTER: "5m" }, /^RENEWAL_JITTER must not be longer than RENEWAL_SWEEP_INTERVAL$/],
+    [{ OEN_LOOKUP_SETTLE: "30s" }, /^OEN_LOOKUP_SETTLE must be at least OEN_REQUEST_TIMEOUT plus 1m in production$/],
     [{ DUNNING_RETRY_SCHEDULE: "3d,1d" }, /^DUNNING_RETRY_SCHEDULE must be strictly increasing/],
     [{ DUNNING_FINAL_STATE: "deleted" }, /^DUNNING_FINAL_STATE must be unpaid or canceled$/],
     [{ BILLING_TIMEZONE: "Mars/Olympus" }, /^BILLING_TIMEZONE must be an IANA time zone/],
