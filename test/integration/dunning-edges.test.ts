@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chargeInvoice } from "../../src/charges/charge-invoice.ts";
 import { TEST_CARDS } from "../../src/oen/simulator/index.ts";
 import { bindCardThroughPage } from "../support/hosted-page.ts";
 import { eventually, samplePlan, startHarness, subscribeWithCard, type Harness } from "../support/harness.ts";
@@ -78,5 +79,31 @@ describe("dunning edges", () => {
     expect(invoices[1]!.period_start.getTime()).toBeLessThanOrEqual(now.getTime());
     expect(invoices[1]!.period_end.getTime()).toBeGreaterThan(now.getTime());
     expect(h.simulator.ledger.successfulCharges().filter((c) => invoices.some((i) => c.orderId.startsWith(`${i.id}-`)))).toHaveLength(2);
+  });
+
+  it("a card that had 15 attempts in 30 days is not tried again until the oldest leaves the window", async () => {
+    const { id } = await subscribeWithCard(h, "edge", "cus_budget");
+    const [first] = await eventually(async () => {
+      const invoices = await invoicesOf(id);
+      return invoices[0]?.status === "paid" && invoices;
+    });
+    const attempt = await h.database.db.selectFrom("charge_attempts").selectAll().where("invoice_id", "=", first!.id).executeTakeFirstOrThrow();
+    // 14 more attempts on the same card (made by other invoices, say) make 15 in the window.
+    await h.database.db
+      .insertInto("charge_attempts")
+      .values(Array.from({ length: 14 }, (_, i) => ({ ...attempt, id: `ca_budget_${i}`, attempt_no: i + 2, order_id: `${first!.id}-${i + 2}`, status: "declined" as const })))
+      .execute();
+    const now = h.service.deps.clock.now();
+    const invoice = await h.database.db
+      .insertInto("invoices")
+      .values({ id: "in_budget_2", subscription_id: id, cycle: 2, status: "open", amount: 899, product_details: JSON.stringify(first!.product_details), period_start: first!.period_end, period_end: new Date(first!.period_end.getTime() + 86_400_000), next_attempt_at: now, first_failed_at: null, paid_at: null, created_at: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const result = await chargeInvoice(h.service.deps, invoice.id);
+    expect(result.kind).toBe("not_due");
+    const waitsMs = (result as { at: Date }).at.getTime() - now.getTime();
+    expect(waitsMs).toBeGreaterThan(29 * 86_400_000);
+    expect(waitsMs).toBeLessThanOrEqual(30 * 86_400_000);
+    expect(h.simulator.ledger.byOrder("in_budget_2-1")).toEqual([]);
   });
 });
