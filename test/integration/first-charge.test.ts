@@ -1,11 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/log.ts";
 import { bindCardThroughPage } from "../support/hosted-page.ts";
 import { eventually, samplePlan, sampleSubscription, startHarness, type Harness } from "../support/harness.ts";
 
 describe("first charge, end to end through the hosted page", () => {
   let h: Harness;
+  // Everything the service logs, at the most verbose level, to search for secrets.
+  const logLines: string[] = [];
   beforeAll(async () => {
-    h = await startHarness();
+    const logger = createLogger({ level: "trace", destination: { write: (line: string) => logLines.push(line) } });
+    h = await startHarness({ logger });
   });
   afterAll(async () => {
     await h?.close();
@@ -46,7 +50,7 @@ describe("first charge, end to end through the hosted page", () => {
     expect(invoices.data[0].attempts).toEqual([expect.objectContaining({ attemptNo: 1, outcome: "succeeded", orderId: charges[0]!.orderId, oenTransactionId: charges[0]!.id })]);
   });
 
-  it("keeps the token encrypted at rest, out of API answers and job data, and audits each decryption", async () => {
+  it("keeps the token encrypted at rest, out of logs (even at trace level), API answers and job data, and audits each decryption", async () => {
     const token = h.simulator.ledger.successfulCharges()[0]!.token;
     const stored = await h.database.db.selectFrom("payment_tokens").selectAll().execute();
     expect(stored).toHaveLength(1);
@@ -64,6 +68,10 @@ describe("first charge, end to end through the hosted page", () => {
     const jobs = await h.service.deps.queues.webhooks.getJobs(["completed", "failed", "waiting", "active"]);
     expect(jobs.length).toBeGreaterThan(0);
     expect(JSON.stringify(jobs.map((j) => j.data))).not.toContain(token);
+
+    expect(logLines.length).toBeGreaterThan(10);
+    expect(logLines.join("\n")).not.toContain(token);
+    expect(logLines.join("\n")).not.toContain("sim-api-token-for-tests");
 
     const subscriptionId = stored[0]!.subscription_id;
     const view = await h.api("GET", `/v1/subscriptions/${subscriptionId}`);

@@ -3,7 +3,7 @@ import { freePort } from "./free-port.ts";
 import type { LightMyRequestResponse } from "fastify";
 import { loadConfig, type Config } from "../../src/config.ts";
 import type { Clock } from "../../src/clock.ts";
-import { silentLogger } from "../../src/log.ts";
+import { silentLogger, type Logger } from "../../src/log.ts";
 import { startOenSimulator, type OenSimulator } from "../../src/oen/simulator/index.ts";
 import { startService, type Service } from "../../src/service.ts";
 import { createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from "./test-services.ts";
@@ -26,6 +26,8 @@ export interface Harness {
 export interface HarnessOptions {
   env?: Record<string, string>;
   clock?: Clock;
+  /** Where the service logs (default: nowhere). */
+  logger?: Logger;
   /** Faster webhook retries than Oen's 2 s / 4 s, for tests about other things. */
   webhookRetryDelaysMs?: number[];
 }
@@ -67,7 +69,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const config = loadConfig(env);
   let service: Service;
   try {
-    service = await startService({ config, logger: silentLogger, ...(options.clock ? { clock: options.clock } : {}) });
+    service = await startService({ config, logger: options.logger ?? silentLogger, ...(options.clock ? { clock: options.clock } : {}) });
   } catch (error) {
     await simulator.close();
     await database.drop();
