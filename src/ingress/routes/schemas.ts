@@ -7,3 +7,75 @@ export const errorResponse = {
   properties: { error: { type: "string" }, message: { type: "string" } },
 } as const;
 export const idParams = { type: "object", required: ["id"], properties: { id: platformId } } as const;
+
+const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
+const time = { type: "string", format: "date-time" } as const;
+
+export const invoiceSummarySchema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    cycle: { type: "integer" },
+    status: { type: "string", enum: ["open", "paid", "uncollectible", "void"] },
+    amount: { type: "integer" },
+    currency: { type: "string" },
+    periodStart: time,
+    periodEnd: time,
+    attemptCount: { type: "integer" },
+    nextAttemptAt: nullableTime,
+    paidAt: nullableTime,
+    createdAt: time,
+  },
+} as const;
+
+// Answers are serialized through these schemas: a field not listed here never leaves the service.
+export const subscriptionViewSchema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    status: { type: "string", enum: ["incomplete", "incomplete_expired", "active", "past_due", "unpaid", "canceled"] },
+    planId: { type: "string" },
+    customer: { type: "object", properties: { id: { type: "string" }, name: { type: "string" }, email: { type: "string" } } },
+    currentCycle: { type: "integer" },
+    currentPeriodStart: nullableTime,
+    currentPeriodEnd: nullableTime,
+    cancelAtPeriodEnd: { type: "boolean" },
+    canceledAt: nullableTime,
+    endedAt: nullableTime,
+    card: { anyOf: [{ type: "null" }, { type: "object", properties: { last4: { type: ["string", "null"] } } }] },
+    latestInvoice: { anyOf: [{ type: "null" }, invoiceSummarySchema] },
+    createdAt: time,
+  },
+} as const;
+
+export const invoiceListSchema = {
+  type: "object",
+  properties: {
+    data: {
+      type: "array",
+      items: {
+        ...invoiceSummarySchema,
+        properties: {
+          ...invoiceSummarySchema.properties,
+          attempts: {
+            type: "array",
+            items: {
+              type: "object",
+              properties: {
+                attemptNo: { type: "integer" },
+                orderId: { type: "string" },
+                amount: { type: "integer" },
+                outcome: { type: "string", enum: ["sending", "succeeded", "declined", "unknown", "not_found", "failed"] },
+                code: { type: ["string", "null"] },
+                message: { type: ["string", "null"] },
+                oenTransactionId: { type: ["string", "null"] },
+                createdAt: time,
+                resolvedAt: nullableTime,
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;

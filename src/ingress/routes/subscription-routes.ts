@@ -7,7 +7,7 @@ import { cancelSubscription } from "../../subscriptions/cancel-subscription.ts";
 import { listInvoices } from "../../invoices/list-invoices.ts";
 import { createSideEffects } from "../../outbox/side-effects.ts";
 import { dunningTimeline } from "../../dunning/dunning-timeline.ts";
-import { errorResponse, httpUrl, idParams, platformId } from "./schemas.ts";
+import { errorResponse, httpUrl, idParams, invoiceListSchema, platformId, subscriptionViewSchema } from "./schemas.ts";
 
 const createBody = {
   type: "object",
@@ -36,7 +36,22 @@ const notFound = (id: string) => ({ error: "not_found", message: `subscription "
 export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
   app.post<{ Body: CreateSubscriptionInput }>(
     "/v1/subscriptions",
-    { schema: { summary: "Create a subscription and its card-binding page", tags: ["subscriptions"], body: createBody, response: { 400: errorResponse } } },
+    {
+      schema: {
+        summary: "Create a subscription and its card-binding page",
+        tags: ["subscriptions"],
+        body: createBody,
+        response: {
+          201: {
+            type: "object",
+            properties: { id: { type: "string" }, status: { type: "string" }, checkoutUrl: { type: "string" }, checkoutExpiresAt: { type: "string", format: "date-time" } },
+          },
+          400: errorResponse,
+          422: errorResponse,
+          502: errorResponse,
+        },
+      },
+    },
     async (request, reply) => {
       try {
         return reply.code(201).send(await createSubscription(deps, request.body));
@@ -53,7 +68,7 @@ export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
 
   app.get<{ Params: { id: string } }>(
     "/v1/subscriptions/:id",
-    { schema: { summary: "A subscription", tags: ["subscriptions"], params: idParams, response: { 404: errorResponse } } },
+    { schema: { summary: "A subscription", tags: ["subscriptions"], params: idParams, response: { 200: subscriptionViewSchema, 404: errorResponse } } },
     async (request, reply) => {
       const view = await loadSubscriptionView(deps.db, request.params.id);
       return view ?? reply.code(404).send(notFound(request.params.id));
@@ -62,7 +77,7 @@ export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
 
   app.get<{ Params: { id: string } }>(
     "/v1/subscriptions/:id/invoices",
-    { schema: { summary: "A subscription's invoices with their charge attempts", tags: ["subscriptions"], params: idParams, response: { 404: errorResponse } } },
+    { schema: { summary: "A subscription's invoices with their charge attempts", tags: ["subscriptions"], params: idParams, response: { 200: invoiceListSchema, 404: errorResponse } } },
     async (request, reply) => {
       const exists = await deps.db.selectFrom("subscriptions").select("id").where("id", "=", request.params.id).executeTakeFirst();
       if (exists === undefined) return reply.code(404).send(notFound(request.params.id));
@@ -84,7 +99,7 @@ export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
         tags: ["subscriptions"],
         params: idParams,
         body: { type: "object", additionalProperties: false, required: ["atPeriodEnd"], properties: { atPeriodEnd: { type: "boolean" } } },
-        response: { 404: errorResponse, 409: errorResponse },
+        response: { 200: subscriptionViewSchema, 404: errorResponse, 409: errorResponse },
       },
     },
     async (request, reply) => {
