@@ -33,7 +33,16 @@ if (simulator !== null) {
   logger.warn({ simulator: simulator.url }, "OEN_API_TOKEN is not set: running against the built-in Oen simulator (test card 4242 4242 4242 4242)");
 }
 
-const service = await startService({ config, logger });
+let service: Awaited<ReturnType<typeof startService>>;
+try {
+  service = await startService({ config, logger });
+} catch (error) {
+  // One line a newcomer can act on, e.g. "connect ECONNREFUSED 127.0.0.1:5432" while Postgres is not running.
+  const cause = error instanceof AggregateError ? error.errors.map((e: Error) => e.message).join("; ") : (error as Error).message;
+  console.error(`start-up failed: ${cause} (is PostgreSQL running at DATABASE_URL?)`);
+  await simulator?.close();
+  process.exit(1);
+}
 logger.info({ roles: config.roles, adminUi: service.url === null ? null : `${service.url}/admin/queues` }, "oen-billing started");
 
 let stopping = false;

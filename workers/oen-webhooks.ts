@@ -6,23 +6,26 @@ import type { WebhookJob } from "../src/queues/jobs.ts";
 import { QUEUE_NAMES } from "../src/queues/queue-names.ts";
 import { handleTokenWebhook } from "../src/webhooks/handle-token-webhook.ts";
 import { recordWebhookEvent } from "../src/webhooks/record-webhook-event.ts";
+import { markWebhookProcessed } from "../src/webhooks/relay-webhook-inbox.ts";
 
 /** Applies Oen webhooks in the background, after the ingress answered 2xx. */
-export async function processWebhook(deps: Deps, data: WebhookJob): Promise<string> {
+export async function processWebhook(deps: Deps, jobId: string, data: WebhookJob): Promise<string> {
   if (data.kind === "other") {
     await recordWebhookEvent(deps.db, data, "ignored", `purpose ${data.purpose} is not used by token billing`);
+    await markWebhookProcessed(deps, jobId);
     return "ignored";
   }
   const effects = createSideEffects(deps);
   const result = await handleTokenWebhook(deps, data, effects);
   await effects.flush();
+  await markWebhookProcessed(deps, jobId);
   deps.logger.info({ checkoutId: data.checkoutId, outcome: result.outcome, reason: result.reason, subscriptionId: result.subscriptionId }, "token webhook processed");
   if (result.invoiceToCharge !== undefined) await enqueueCharge(deps, result.invoiceToCharge);
   return result.outcome;
 }
 
 export function startWebhookWorker(deps: Deps, connection: ConnectionOptions, options: { concurrency?: number } = {}): Worker<WebhookJob> {
-  return new Worker<WebhookJob>(QUEUE_NAMES.webhooks, async (job) => processWebhook(deps, job.data), {
+  return new Worker<WebhookJob>(QUEUE_NAMES.webhooks, async (job) => processWebhook(deps, job.id!, job.data), {
     connection,
     prefix: deps.config.queuePrefix,
     concurrency: options.concurrency ?? 5,

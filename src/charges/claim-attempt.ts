@@ -60,20 +60,20 @@ export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | 
     // across all of its invoices: past that, wait until the oldest attempt leaves the window.
     const window = await tx
       .selectFrom("charge_attempts")
-      .select([sql<string>`count(*)`.as("n"), sql<Date | null>`min(created_at)`.as("oldest")])
+      .select([sql<string>`count(*)`.as("n"), sql<Date | null>`min(clock_at)`.as("oldest")])
       .where("payment_token_id", "=", card.id)
       .where("status", "in", ["sending", "unknown", "succeeded", "declined"])
-      .where("created_at", ">", new Date(Date.now() - deps.dunning.cardAttemptWindowMs))
+      .where("clock_at", ">", new Date(now.getTime() - deps.dunning.cardAttemptWindowMs))
       .executeTakeFirstOrThrow();
     if (Number(window.n) >= deps.dunning.cardAttemptLimit) {
-      const at = new Date(now.getTime() + (window.oldest!.getTime() + deps.dunning.cardAttemptWindowMs - Date.now()));
+      const at = new Date(window.oldest!.getTime() + deps.dunning.cardAttemptWindowMs);
       await tx.updateTable("invoices").set({ next_attempt_at: at, updated_at: now }).where("id", "=", invoiceId).execute();
       return { kind: "not_due", at };
     }
 
     const attemptNo = invoice.attempt_count + 1;
     const orderId = orderIdFor(invoice.id, attemptNo);
-    // Attempt times are wall-clock facts about calls to Oen, not billing-clock times.
+    // created_at (Postgres' wall clock) times the call to Oen; clock_at places it on the billing calendar.
     const attempt = await tx
       .insertInto("charge_attempts")
       .values({
@@ -90,6 +90,7 @@ export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | 
         auth_code: null,
         last_lookup_at: null,
         resolved_at: null,
+        clock_at: now,
       })
       .returningAll()
       .executeTakeFirstOrThrow();

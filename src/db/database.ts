@@ -118,6 +118,8 @@ export interface ChargeAttemptsTable {
   last_lookup_at: Timestamp | null;
   created_at: CreatedAt;
   resolved_at: Timestamp | null;
+  /** The billing clock's now when the attempt was made (created_at is Postgres' wall clock). */
+  clock_at: Timestamp;
 }
 
 export interface AuditLogTable {
@@ -148,6 +150,7 @@ export interface WebhookInboxTable {
   payload: ColumnType<Record<string, unknown>, string, never>;
   received_at: CreatedAt;
   relayed_at: Timestamp | null;
+  processed_at: Generated<Date | null>;
 }
 
 export interface TestClockTable {

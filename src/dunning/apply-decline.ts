@@ -53,8 +53,8 @@ export async function declineState(deps: Pick<Deps, "dunning">, db: Kysely<Datab
     .selectFrom("charge_attempts")
     .select([
       sql<string>`count(*) filter (where invoice_id = ${invoice.id} and status = 'declined' and attempt_no <= ${attempt.attempt_no})`.as("declinedOnCard"),
-      // Attempts that reached the card network count against its budget (wall-clock window).
-      sql<string>`count(*) filter (where status in ('sending', 'unknown', 'succeeded', 'declined') and created_at > now() - make_interval(secs => ${deps.dunning.cardAttemptWindowMs / 1000}))`.as("inWindow"),
+      // Attempts that reached the card network count against its budget, on the billing calendar.
+      sql<string>`count(*) filter (where status in ('sending', 'unknown', 'succeeded', 'declined') and clock_at > ${new Date(at.getTime() - deps.dunning.cardAttemptWindowMs)})`.as("inWindow"),
     ])
     .where("payment_token_id", "=", attempt.payment_token_id)
     .executeTakeFirstOrThrow();

@@ -20,14 +20,14 @@ export interface AcceptDeps {
   queueConnected: () => boolean;
 }
 
-// Oen waits 10 s per try: leave time for the Postgres fallback. An add that
-// completes after the timeout is harmless: the relay reuses the same job id.
-const QUEUE_TIMEOUT_MS = 3_000;
+// Oen waits 10 s per try: each store gets a few seconds. A write that
+// completes after its timeout is harmless: the relay reuses the same job id.
+const STORE_TIMEOUT_MS = 3_000;
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from Redis within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`no answer from ${what} within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -37,27 +37,27 @@ export class WebhookNotStoredError extends Error {
 }
 
 /**
- * Makes a delivered webhook durable before we answer 2xx (invariant 2): on the
- * queue, or in Postgres when Redis cannot take it; otherwise throws, and the
- * caller answers 503 so that Oen tries again. The card token is sealed here,
- * so it never enters Redis or Postgres in cleartext.
+ * Makes a delivered webhook durable before we answer 2xx (invariant 2). It
+ * goes to the queue (for speed) and to Postgres (the copy no Redis failure or
+ * flush can take away; the sweep re-queues it until a worker has applied
+ * it), both at once. One of the two is enough to answer 2xx; with neither,
+ * this throws and the caller answers 503 so that Oen tries again. The card
+ * token is sealed here, so it never enters Redis or Postgres in cleartext.
  */
-export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody): Promise<{ jobId: string; stored: "queue" | "postgres" }> {
+export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody): Promise<{ jobId: string; stored: Array<"queue" | "postgres"> }> {
   const { jobId, job } = toJob(deps, body);
-  try {
-    if (!deps.queueConnected()) throw new Error("Redis is not connected");
-    await withTimeout(deps.queues.webhooks.add(job.kind, job, { jobId }), QUEUE_TIMEOUT_MS);
-    return { jobId, stored: "queue" };
-  } catch (queueError) {
-    deps.logger.warn({ err: (queueError as Error).message, jobId }, "webhook queue unavailable; keeping the webhook in Postgres");
-    try {
-      await deps.db.insertInto("webhook_inbox").values({ job_id: jobId, payload: JSON.stringify(job) }).execute();
-      return { jobId, stored: "postgres" };
-    } catch (dbError) {
-      deps.logger.error({ err: (dbError as Error).message, jobId }, "webhook could not be stored anywhere; answering 503 so Oen retries");
-      throw new WebhookNotStoredError("neither Redis nor Postgres accepted the webhook");
-    }
+  const [queued, kept] = await Promise.allSettled([
+    deps.queueConnected() ? withTimeout(deps.queues.webhooks.add(job.kind, job, { jobId }), "Redis") : Promise.reject(new Error("Redis is not connected")),
+    withTimeout(deps.db.insertInto("webhook_inbox").values({ job_id: jobId, payload: JSON.stringify(job) }).execute(), "Postgres"),
+  ]);
+  const stored = [...(queued.status === "fulfilled" ? ["queue" as const] : []), ...(kept.status === "fulfilled" ? ["postgres" as const] : [])];
+  const reason = (result: PromiseSettledResult<unknown>) => (result.status === "rejected" ? (result.reason as Error).message : null);
+  if (stored.length === 0) {
+    deps.logger.error({ jobId, redis: reason(queued), postgres: reason(kept) }, "webhook could not be stored anywhere; answering 503 so Oen retries");
+    throw new WebhookNotStoredError("neither Redis nor Postgres accepted the webhook");
   }
+  if (stored.length === 1) deps.logger.warn({ jobId, stored, redis: reason(queued), postgres: reason(kept) }, "webhook kept in one store only");
+  return { jobId, stored };
 }
 
 function toJob(deps: AcceptDeps, body: OenWebhookBody): { jobId: string; job: WebhookJob } {

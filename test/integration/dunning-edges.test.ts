@@ -105,5 +105,8 @@ describe("dunning edges", () => {
     expect(waitsMs).toBeGreaterThan(29 * 86_400_000);
     expect(waitsMs).toBeLessThanOrEqual(30 * 86_400_000);
     expect(h.simulator.ledger.byOrder("in_budget_2-1")).toEqual([]);
+    // On the billing calendar: once the test clock has moved a month, the card may be tried again.
+    await h.api("POST", "/v1/test-clock/advance", { by: "31d" });
+    await eventually(async () => (await h.database.db.selectFrom("invoices").select("status").where("id", "=", invoice.id).executeTakeFirstOrThrow()).status === "paid", 10_000, "the charge after the window");
   });
 });

@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, samplePlan, startHarness, subscribeWithCard, type Harness } from "../support/harness.ts";
 import { startPrivateRedis, type PrivateRedis } from "../support/private-redis.ts";
+import { startServiceProcess, type ServiceProcess } from "../support/service-process.ts";
 
 // Invariant 3: Postgres is the truth; Redis losing everything mid-run loses nothing.
 describe("Redis flushed in the middle of a renewal run", () => {
@@ -45,5 +46,38 @@ describe("Redis flushed in the middle of a renewal run", () => {
     expect(invoices).toHaveLength(SUBSCRIPTIONS * 2);
     for (const invoice of invoices) expect(h.simulator.ledger.successfulCharges(`${invoice.id}-`)).toHaveLength(1);
     expect(h.simulator.ledger.successfulCharges()).toHaveLength(SUBSCRIPTIONS * 2);
+  });
+});
+
+// Invariant 2 under a flush: Oen got its 2xx, so it will never send the card token again.
+describe("Redis flushed after a token webhook was accepted, before any worker applied it", () => {
+  let redis: PrivateRedis;
+  let h: Harness;
+  let worker: ServiceProcess | undefined;
+
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+    h = await startHarness({ env: { REDIS_URL: redis.url, ROLES: "ingress,scheduler", RENEWAL_SWEEP_INTERVAL: "1s" } });
+  });
+  afterAll(async () => {
+    await worker?.kill("SIGKILL");
+    await h?.close();
+    await redis?.close();
+  });
+
+  it("the Postgres copy brings the webhook back: the card is stored and charged", async () => {
+    await h.api("PUT", "/v1/plans/kept", samplePlan);
+    const subscription = await subscribeWithCard(h, "kept", "cus_kept");
+    await eventually(async () => h.simulator.webhookDeliveries.some((d) => d.ok), 10_000, "Oen's 2xx");
+    expect(await h.service.deps.queues.webhooks.getWaitingCount()).toBe(1); // no worker runs yet
+    await redis.flush();
+    worker = await startServiceProcess({ ...h.env, ROLES: "workers" });
+    const view = await eventually(async () => {
+      const current = (await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json();
+      return current.latestInvoice?.status === "paid" && current;
+    }, 30_000, "the webhook applied after the flush");
+    expect(view).toMatchObject({ status: "active", card: { last4: "4242" } });
+    expect(h.simulator.ledger.successfulCharges()).toHaveLength(1);
+    expect(h.simulator.webhookDeliveries.filter((d) => d.ok)).toHaveLength(1); // Oen did not send it again
   });
 });

@@ -76,8 +76,8 @@ describe("webhook durability when Redis or Postgres is down", () => {
   it("relays what Postgres kept onto the queue once Redis is back, as one job per webhook", async () => {
     const { queues } = await ingress(testRedisUrl(), database.db);
     await queues.webhooks.waitUntilReady();
-    expect(await relayWebhookInbox({ db: database.db, queues })).toBe(1);
-    expect(await relayWebhookInbox({ db: database.db, queues })).toBe(0);
+    expect(await relayWebhookInbox({ db: database.db, queues, config })).toBe(1);
+    expect(await relayWebhookInbox({ db: database.db, queues, config })).toBe(0);
     const jobs = await queues.webhooks.getJobs(["waiting"]);
     expect(jobs.map((j) => j.id)).toEqual([expect.stringMatching(new RegExp(`^oen-token-${"D".repeat(27)}-[0-9a-f]{32}$`))]);
     expect(JSON.stringify(jobs[0]!.data)).not.toContain("card-token-kept-safe");

@@ -16,7 +16,7 @@ export async function metricsRoute(app: FastifyInstance, deps: Pick<Deps, "db" |
   const invoices = gauge("billing_invoices", "Invoices per status", ["status"]);
   const unresolved = gauge("billing_charge_attempts_unresolved", "Charge attempts whose outcome is not known yet (sending or unknown)");
   const overdue = gauge("billing_invoices_overdue", "Open invoices due more than 10 minutes ago and not attempted (should stay 0)");
-  const inbox = gauge("billing_webhook_inbox_pending", "Webhooks kept in Postgres while Redis was down, not yet relayed");
+  const inbox = gauge("billing_webhook_inbox_pending", "Webhooks received but not applied yet by a worker");
   const notices = gauge("billing_notices", "Customer notices per status", ["status"]);
   const events = gauge("billing_platform_events", "Platform events per status", ["status"]);
 
@@ -42,7 +42,7 @@ export async function metricsRoute(app: FastifyInstance, deps: Pick<Deps, "db" |
           .where("next_attempt_at", "<", sql<Date>`now() - interval '10 minutes'`)
           .executeTakeFirst(),
       ).then((n) => overdue.set(n)),
-      count(deps.db.selectFrom("webhook_inbox").select(sql<string>`count(*)`.as("n")).where("relayed_at", "is", null).executeTakeFirst()).then((n) => inbox.set(n)),
+      count(deps.db.selectFrom("webhook_inbox").select(sql<string>`count(*)`.as("n")).where("processed_at", "is", null).executeTakeFirst()).then((n) => inbox.set(n)),
       ...deps.queues.all.map(async (queue) => {
         for (const [state, n] of Object.entries(await queue.getJobCounts("waiting", "active", "delayed", "failed", "completed"))) {
           queueJobs.set({ queue: queue.name, state }, n);
