@@ -64,8 +64,9 @@ export function periodIndexAt(anchor: Date, cycle: BillingCycle, at: Date, zone:
   const origin = inZone(anchor, "anchor", zone);
   const target = inZone(at, "at", zone);
   if (target.toMillis() < origin.toMillis()) throw new RangeError(`${at.toISOString()} is before the anchor ${anchor.toISOString()}`);
-  // Luxon's calendar diff lands on or next to the answer; a step or two fixes
-  // the rounding that clamped month ends and DST shifts cause.
+  // Luxon's calendar diff counts whole units the way plus() adds them, so the
+  // estimate is normally exact; Luxon does not promise that, so step to the
+  // period that really contains `at`.
   const unit = LUXON_UNIT[cycle.interval];
   let index = Math.max(0, Math.floor(target.diff(origin, unit).get(unit) / cycle.intervalCount));
   while (index > 0 && startOf(origin, cycle, index).toMillis() > target.toMillis()) index--;

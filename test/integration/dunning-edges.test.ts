@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { periodBounds } from "../../src/billing/periods.ts";
 import { chargeInvoice } from "../../src/charges/charge-invoice.ts";
 import { TEST_CARDS } from "../../src/oen/simulator/index.ts";
 import { bindCardThroughPage } from "../support/hosted-page.ts";
@@ -9,7 +10,9 @@ import { eventually, samplePlan, startHarness, subscribeWithCard, type Harness }
 describe("dunning edges", () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ env: { BILLING_TEST_CLOCK: "1", DUNNING_FINAL_STATE: "unpaid", DUNNING_JITTER: "0", RENEWAL_SWEEP_INTERVAL: "1h", OEN_REQUEST_TIMEOUT: "5s" } });
+    h = await startHarness({
+      env: { BILLING_TEST_CLOCK: "1", DUNNING_FINAL_STATE: "unpaid", DUNNING_JITTER: "0", RENEWAL_SWEEP_INTERVAL: "1h", OEN_REQUEST_TIMEOUT: "5s", RENEWAL_REMINDER_BEFORE: "3d" },
+    });
     await h.api("PUT", "/v1/plans/edge", samplePlan);
   });
   afterAll(async () => {
@@ -61,6 +64,7 @@ describe("dunning edges", () => {
     await eventually(async () => (await invoicesOf(id))[0]?.dunning_deadline_at != null, 10_000, "waiting for a new card");
     await h.api("POST", "/v1/test-clock/advance", { by: "8d" });
     expect((await subscription(id)).status).toBe("unpaid");
+    expect(await eventTypes(id)).toContain("subscription.unpaid");
     await h.api("POST", "/v1/test-clock/advance", { by: "100d" }); // three more periods go by, unbilled
     expect(await invoicesOf(id)).toHaveLength(1);
 
@@ -108,5 +112,50 @@ describe("dunning edges", () => {
     // On the billing calendar: once the test clock has moved a month, the card may be tried again.
     await h.api("POST", "/v1/test-clock/advance", { by: "31d" });
     await eventually(async () => (await h.database.db.selectFrom("invoices").select("status").where("id", "=", invoice.id).executeTakeFirstOrThrow()).status === "paid", 10_000, "the charge after the window");
+  });
+
+  it("a renewal declined, then paid on the first retry: active again, periods still from the original anchor", async () => {
+    const { id } = await subscribeWithCard(h, "edge", "cus_renewal");
+    const [first] = await eventually(async () => {
+      const invoices = await invoicesOf(id);
+      return invoices[0]?.status === "paid" && invoices;
+    });
+    const { token } = h.simulator.ledger.byOrder(`${first!.id}-1`)[0]!;
+    h.simulator.reprogramCard(token, { declines: 1, declineCode: "T0004" }); // the card runs out of credit
+
+    await h.api("POST", "/v1/test-clock/advance", { by: "32d" });
+    await eventually(async () => (await subscription(id)).status === "past_due", 10_000, "the renewal declined");
+    await h.api("POST", "/v1/test-clock/advance", { by: "2d" }); // past the first retry (1d)
+    await eventually(async () => (await invoicesOf(id))[1]?.status === "paid", 10_000, "the retry paid");
+
+    const row = await subscription(id);
+    const second = periodBounds(row.billing_anchor!, { interval: "month", intervalCount: 1 }, 1, "Asia/Taipei");
+    expect(row).toMatchObject({ status: "active", current_cycle: 2, current_period_start: second.start, current_period_end: second.end, next_renewal_at: second.end });
+    const renewal = (await invoicesOf(id))[1]!;
+    expect(renewal).toMatchObject({ cycle: 2, period_start: second.start, period_end: second.end });
+    const attempts = await h.database.db.selectFrom("charge_attempts").select(["status", "code"]).where("invoice_id", "=", renewal.id).orderBy("attempt_no").execute();
+    expect(attempts).toEqual([
+      { status: "declined", code: "T0004" },
+      { status: "succeeded", code: null },
+    ]);
+    const notices = await h.database.db.selectFrom("notices").select(["cycle", "kind", "status"]).where("subscription_id", "=", id).execute();
+    expect(notices).toContainEqual({ cycle: 2, kind: "payment_failed", status: "outbox" }); // no SMTP_URL here: kept and logged
+    expect(await eventTypes(id)).toEqual(expect.arrayContaining(["invoice.payment_failed", "subscription.past_due", "invoice.paid"]));
+  });
+
+  it("reminds of a renewal RENEWAL_REMINDER_BEFORE ahead, once per cycle", async () => {
+    const { id } = await subscribeWithCard(h, "edge", "cus_reminded");
+    await eventually(async () => (await invoicesOf(id))[0]?.status === "paid");
+    const reminders = () => h.database.db.selectFrom("notices").select(["cycle", "text_body"]).where("subscription_id", "=", id).where("kind", "=", "renewal_reminder").execute();
+    await h.api("POST", "/v1/test-clock/advance", { by: "20d" });
+    expect(await reminders()).toEqual([]);
+    const renewsAt = (await subscription(id)).next_renewal_at!;
+    const now = new Date((await h.api("GET", "/v1/test-clock")).json().now);
+    await h.api("POST", "/v1/test-clock/advance", { by: `${Math.ceil((renewsAt.getTime() - now.getTime()) / 3_600_000) - 48}h` }); // two days before
+    await h.api("POST", "/v1/test-clock/advance", { by: "1h" });
+    const sent = await reminders();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.cycle).toBe(2);
+    expect(sent[0]!.text_body).toContain("/billing/card/");
   });
 });

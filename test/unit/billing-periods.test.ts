@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { DateTime } from "luxon";
+import { DateTime, Duration, type DurationUnit } from "luxon";
 import { describe, expect, it, vi } from "vitest";
 import { type BillingCycle, type Interval, periodBounds, periodIndexAt } from "../../src/billing/periods.ts";
 
@@ -276,6 +276,23 @@ describe("periodIndexAt", () => {
       expect(plus.mock.calls.length).toBeLessThan(20);
     } finally {
       plus.mockRestore();
+    }
+  });
+
+  it.each([-3, -1, 1, 3])("corrects an estimate that is off by %i periods", (error) => {
+    const realDiff = DateTime.prototype.diff;
+    const diff = vi.spyOn(DateTime.prototype, "diff").mockImplementation(function (this: DateTime, other, unit) {
+      const units = unit as DurationUnit;
+      return Duration.fromObject({ [units]: realDiff.call(this, other, units).get(units) + error });
+    });
+    try {
+      const anchor = local("2024-01-31T10:00");
+      const monthly: BillingCycle = { interval: "month", intervalCount: 1 };
+      expect(periodIndexAt(anchor, monthly, local("2024-02-29T09:59"), TAIPEI)).toBe(0);
+      expect(periodIndexAt(anchor, monthly, local("2025-01-31T10:00"), TAIPEI)).toBe(12);
+      expect(diff).toHaveBeenCalled();
+    } finally {
+      diff.mockRestore();
     }
   });
 

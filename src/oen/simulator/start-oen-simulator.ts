@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { silentLogger, type Logger } from "../../log.ts";
+import type { DeclineCode } from "../types.ts";
 import { bindCard, completeCardForm, type BindCardInput, type BindResult } from "./bind-card.ts";
 import { buildSimulatorApp } from "./build-simulator-app.ts";
 import { createFaultController, type FaultControls } from "./fault-controller.ts";
@@ -54,6 +55,12 @@ export interface OenSimulator {
   checkoutUrl(checkoutId: string): string;
   /** Submits the binding page without a browser: same checks, same webhook, same result. */
   bindCard(checkoutId: string, card: BindCardInput): BindResult;
+  /**
+   * What a bound card does from now on, as the issuer changes its mind (a card
+   * that paid last month runs out of credit): its next `declines` charges
+   * decline with `declineCode`, then charges succeed again.
+   */
+  reprogramCard(token: string, behaviour: { declines: number; declineCode: DeclineCode }): void;
   close(): Promise<void>;
 }
 
@@ -120,6 +127,12 @@ export async function startOenSimulator(options: OenSimulatorOptions): Promise<O
     },
     checkoutUrl: (checkoutId) => `${url}/checkout/subscription/create/${encodeURIComponent(checkoutId)}`,
     bindCard: (checkoutId, card) => bindCard(ctx, checkoutId, completeCardForm(ctx, checkoutId, card)),
+    reprogramCard: (token, behaviour) => {
+      const card = ctx.cards.get(token);
+      if (card === undefined) throw new Error("no card with that token");
+      card.behaviour = { ...card.behaviour, declines: behaviour.declines, declineCode: behaviour.declineCode };
+      card.charges = 0;
+    },
     async close() {
       lifetime.abort();
       await app.close();
