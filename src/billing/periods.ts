@@ -69,7 +69,7 @@ export function periodIndexAt(anchor: Date, cycle: BillingCycle, at: Date, zone:
   // period that really contains `at`.
   const unit = LUXON_UNIT[cycle.interval];
   let index = Math.max(0, Math.floor(target.diff(origin, unit).get(unit) / cycle.intervalCount));
-  while (index > 0 && startOf(origin, cycle, index).toMillis() > target.toMillis()) index--;
+  while (startOf(origin, cycle, index).toMillis() > target.toMillis()) index--;
   while (startOf(origin, cycle, index + 1).toMillis() <= target.toMillis()) index++;
   return index;
 }
