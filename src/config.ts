@@ -1,4 +1,5 @@
 import { parseDuration, parseDurationList } from "./billing/duration.ts";
+import { DECLINE_CODES, type DeclineCode } from "./oen/types.ts";
 import { isWebhookSecret } from "./events/webhook-secret.ts";
 import { parseKeyring, type Keyring } from "./vault/keyring.ts";
 
@@ -34,7 +35,15 @@ export interface Config {
   testClock: boolean;
   renewalSweepIntervalMs: number;
   renewalJitterMs: number;
-  dunning: { retryScheduleMs: number[]; finalState: "unpaid" | "canceled"; jitterRatio: number };
+  dunning: {
+    retryScheduleMs: number[];
+    finalState: "unpaid" | "canceled";
+    jitterRatio: number;
+    /** Declines never retried on the same card; every other decline code is soft. */
+    hardCodes: DeclineCode[];
+    cardAttemptLimit: number;
+    cardAttemptWindowMs: number;
+  };
   renewalReminderBeforeMs: number | null;
   checkoutTtlMs: number;
   smtpUrl: string | null;
@@ -82,6 +91,10 @@ export function loadConfig(env: Env = process.env): Config {
   const renewalSweepIntervalMs = read.duration("RENEWAL_SWEEP_INTERVAL", "1m");
   const renewalJitterMs = read.optional("RENEWAL_JITTER") === null ? Math.min(60_000, renewalSweepIntervalMs) : read.duration("RENEWAL_JITTER");
   if (renewalJitterMs > renewalSweepIntervalMs) fail("RENEWAL_JITTER", "must not be longer than RENEWAL_SWEEP_INTERVAL");
+  const hardCodes = read.string("DUNNING_HARD_DECLINES", "T0002,T0003").split(",").map((c) => c.trim());
+  for (const code of hardCodes) {
+    if (!(DECLINE_CODES as readonly string[]).includes(code)) fail("DUNNING_HARD_DECLINES", `must list decline codes among ${DECLINE_CODES.join(", ")} (got "${code}")`);
+  }
   const platformUrl = read.optional("PLATFORM_WEBHOOK_URL");
   const platformSecret = read.optional("PLATFORM_WEBHOOK_SECRET");
   if ((platformUrl === null) !== (platformSecret === null)) {
@@ -124,6 +137,10 @@ export function loadConfig(env: Env = process.env): Config {
       retryScheduleMs,
       finalState,
       jitterRatio: read.number("DUNNING_JITTER", 0.1, 0, 0.5),
+      hardCodes: hardCodes as DeclineCode[],
+      // Card networks' limit on attempts per card (Visa and Mastercard: 15 in 30 days).
+      cardAttemptLimit: read.integer("DUNNING_CARD_ATTEMPT_LIMIT", 15, 1, 1_000),
+      cardAttemptWindowMs: read.duration("DUNNING_CARD_ATTEMPT_WINDOW", "30d"),
     },
     renewalReminderBeforeMs: read.optional("RENEWAL_REMINDER_BEFORE") === null ? null : read.duration("RENEWAL_REMINDER_BEFORE"),
     checkoutTtlMs: read.duration("CHECKOUT_TTL", "10m"),

@@ -5,7 +5,7 @@ import { startChargeWorker } from "../workers/charges.ts";
 import { startNotificationWorker } from "../workers/notifications.ts";
 import { startWebhookWorker } from "../workers/oen-webhooks.ts";
 import { scheduleSweep, startRenewalWorker } from "../workers/renewals.ts";
-import { createDunningPolicy } from "./billing/dunning-policy.ts";
+import { dunningPolicyFrom } from "./dunning/dunning-policy-from.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { createDb } from "./db/connect.ts";
@@ -78,7 +78,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       createOenClient({ apiUrl: config.oen.apiUrl, apiToken: config.oen.apiToken ?? "", merchantId: config.oen.merchantId, timeoutMs: config.oen.requestTimeoutMs, logger });
     const testClock = config.testClock && options.clock === undefined ? await startTestClock(db) : null;
     if (testClock !== null) closers.push(async () => testClock.stop());
-    const dunning = createDunningPolicy({ retryScheduleMs: config.dunning.retryScheduleMs, finalState: config.dunning.finalState, jitterRatio: config.dunning.jitterRatio });
+    const dunning = dunningPolicyFrom(config);
     const deps: Deps = { config, db, queues, oen, clock: options.clock ?? testClock ?? systemClock, logger, dunning };
 
     const workers: Worker[] = [];

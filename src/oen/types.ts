@@ -69,7 +69,9 @@ export interface TokenWebhook {
   message?: string | null;
 }
 
-export type DeclineCode = "T0001" | "T0002" | "T0003" | "T0004" | "T0005" | "K0001";
+/** Every code Oen answers a declined card charge with (api/error-codes.md). */
+export const DECLINE_CODES = ["T0001", "T0002", "T0003", "T0004", "T0005", "K0001"] as const;
+export type DeclineCode = (typeof DECLINE_CODES)[number];
 export type ConfigErrorCode = "A0001" | "V0001" | "V0002" | "V0003" | "FORBIDDEN";
 /**
  * Why a charge's result is unknown. `unexpected_response`: an answer Oen's docs do not describe

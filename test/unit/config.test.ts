@@ -24,6 +24,7 @@ describe("loadConfig", () => {
     expect(config.dunning.retryScheduleMs).toEqual([1, 3, 5, 7].map((d) => d * 86_400_000));
     expect(config.roles).toEqual(["ingress", "workers", "scheduler"]);
     expect(config.renewalJitterMs).toBe(60_000);
+    expect(config.dunning).toMatchObject({ hardCodes: ["T0002", "T0003"], cardAttemptLimit: 15, cardAttemptWindowMs: 30 * 86_400_000 });
     expect(loadConfig({ RENEWAL_SWEEP_INTERVAL: "10s" }).renewalJitterMs).toBe(10_000);
   });
 
@@ -41,6 +42,8 @@ describe("loadConfig", () => {
     [{ DUNNING_RETRY_SCHEDULE: "1d,x" }, /^DUNNING_RETRY_SCHEDULE must be/],
     [{ RENEWAL_SWEEP_INTERVAL: "1m", RENEWAL_JITTER: "5m" }, /^RENEWAL_JITTER must not be longer than RENEWAL_SWEEP_INTERVAL$/],
     [{ OEN_LOOKUP_SETTLE: "30s" }, /^OEN_LOOKUP_SETTLE must be at least OEN_REQUEST_TIMEOUT plus 1m in production$/],
+    [{ DUNNING_HARD_DECLINES: "T0003,X9999" }, /^DUNNING_HARD_DECLINES must list decline codes among T0001/],
+    [{ DUNNING_CARD_ATTEMPT_LIMIT: "0" }, /^DUNNING_CARD_ATTEMPT_LIMIT must be an integer from 1/],
     [{ DUNNING_RETRY_SCHEDULE: "3d,1d" }, /^DUNNING_RETRY_SCHEDULE must be strictly increasing/],
     [{ DUNNING_FINAL_STATE: "deleted" }, /^DUNNING_FINAL_STATE must be unpaid or canceled$/],
     [{ BILLING_TIMEZONE: "Mars/Olympus" }, /^BILLING_TIMEZONE must be an IANA time zone/],
