@@ -7,11 +7,9 @@
 //    until every invoice is paid.
 //
 // Uses DATABASE_URL / REDIS_URL or the local services; works in its own database and queue prefix.
-import { randomBytes } from "node:crypto";
-import { Kysely, PostgresDialect, sql } from "kysely";
-import pg from "pg";
-import { Redis } from "ioredis";
+import { sql } from "kysely";
 import { loadConfig } from "../src/config.ts";
+import { openBenchEnvironment } from "./bench-environment.ts";
 import { silentLogger } from "../src/log.ts";
 import { startOenSimulator } from "../src/oen/simulator/index.ts";
 import { renewDueSubscriptions } from "../src/renewals/renew-due-subscriptions.ts";
@@ -22,22 +20,11 @@ import { sealToken } from "../src/vault/token-cipher.ts";
 
 const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 100_000);
 const DUE = Number(process.env.BENCH_DUE ?? 2_000);
-const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const database = "oen_billing_bench";
-
-const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: adminUrl, max: 1 }) }) });
-await sql`drop database if exists ${sql.id(database)} with (force)`.execute(admin);
-await sql`create database ${sql.id(database)}`.execute(admin);
-const url = new URL(adminUrl);
-url.pathname = `/${database}`;
-const prefix = `{bench-${randomBytes(4).toString("hex")}}`;
+const bench = await openBenchEnvironment("oen_billing_bench");
 
 const simulator = await startOenSimulator({ merchantId: "bench", apiToken: "bench-token", highValueEnabled: true });
 const config = loadConfig({
-  DATABASE_URL: url.toString(),
-  REDIS_URL: redisUrl,
-  QUEUE_PREFIX: prefix,
+  ...bench.env,
   PORT: "0",
   HOST: "127.0.0.1",
   OEN_MERCHANT_ID: "bench",
@@ -125,10 +112,5 @@ try {
 } finally {
   await service.close();
   await simulator.close();
-  const redis = new Redis(redisUrl);
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  await sql`drop database if exists ${sql.id(database)} with (force)`.execute(admin);
-  await admin.destroy();
+  await bench.cleanup();
 }

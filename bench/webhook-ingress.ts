@@ -4,27 +4,17 @@
 //
 // Uses DATABASE_URL / REDIS_URL or the local services, in its own database and queue prefix.
 import { randomBytes } from "node:crypto";
-import { Kysely, PostgresDialect, sql } from "kysely";
-import pg from "pg";
-import { Redis } from "ioredis";
+import { sql } from "kysely";
 import { loadConfig } from "../src/config.ts";
+import { openBenchEnvironment } from "./bench-environment.ts";
 import { silentLogger } from "../src/log.ts";
 import { startService } from "../src/service.ts";
 
 const TOTAL = Number(process.env.BENCH_WEBHOOKS ?? 3_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
-const adminUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
-const database = "oen_billing_bench_ingress";
-
-const admin = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: adminUrl, max: 1 }) }) });
-await sql`drop database if exists ${sql.id(database)} with (force)`.execute(admin);
-await sql`create database ${sql.id(database)}`.execute(admin);
-const url = new URL(adminUrl);
-url.pathname = `/${database}`;
-const prefix = `{bench-${randomBytes(4).toString("hex")}}`;
+const bench = await openBenchEnvironment("oen_billing_bench_ingress");
 // The ingress alone: nothing consumes the queue, so only accepting is measured.
-const config = loadConfig({ DATABASE_URL: url.toString(), REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, PORT: "0", HOST: "127.0.0.1", ROLES: "ingress", OEN_API_TOKEN: "unused", LOG_LEVEL: "silent" });
+const config = loadConfig({ ...bench.env, PORT: "0", HOST: "127.0.0.1", ROLES: "ingress", OEN_API_TOKEN: "unused", LOG_LEVEL: "silent" });
 const service = await startService({ config, logger: silentLogger });
 
 const id = () => randomBytes(20).toString("base64url").replace(/[-_]/g, "x").slice(0, 27);
@@ -57,10 +47,5 @@ try {
   console.log(`  non-200 answers: ${failures}; kept in Postgres: ${kept}; queued in Redis: ${queued}`);
 } finally {
   await service.close();
-  const redis = new Redis(redisUrl);
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-  await sql`drop database if exists ${sql.id(database)} with (force)`.execute(admin);
-  await admin.destroy();
+  await bench.cleanup();
 }
