@@ -159,6 +159,15 @@ export interface TestClockTable {
   updated_at: UpdatedAt;
 }
 
+export interface IdempotencyKeysTable {
+  key: string;
+  request_hash: string;
+  /** Null while the first request is still being answered. */
+  status_code: number | null;
+  response: ColumnType<unknown, string | null, string | null> | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   plans: PlansTable;
   customers: CustomersTable;
@@ -171,6 +180,7 @@ export interface Database {
   oen_webhook_events: OenWebhookEventsTable;
   webhook_inbox: WebhookInboxTable;
   test_clock: TestClockTable;
+  idempotency_keys: IdempotencyKeysTable;
   notices: NoticesTable;
   platform_events: PlatformEventsTable;
 }

@@ -74,6 +74,27 @@ describe("platform API", () => {
     expect(await rowCounts()).toEqual(before);
   });
 
+  it("answers a retried create with the same Idempotency-Key with the first answer, once, even concurrently", async () => {
+    const post = (key: string, body: unknown) =>
+      h.service.app!.inject({ method: "POST", url: "/v1/subscriptions", headers: { authorization: `Bearer ${API_KEY}`, "idempotency-key": key }, payload: body as object });
+    const body = sampleSubscription("basic", "cus_idem");
+    const answers = await Promise.all([post("idem-1", body), post("idem-1", body), post("idem-1", body)]);
+    const created = answers.filter((a) => a.statusCode === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(answers.every((a) => a.statusCode === 201 || a.statusCode === 409)).toBe(true);
+    const again = await post("idem-1", body);
+    expect(again.statusCode).toBe(201);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.json()).toEqual(created[0]!.json());
+    const rows = await h.database.db.selectFrom("subscriptions").select("id").where("customer_id", "=", "cus_idem").execute();
+    expect(rows).toHaveLength(1);
+
+    const reused = await post("idem-1", { ...body, planId: "gold" });
+    expect(reused.statusCode).toBe(422);
+    expect(reused.json().message).toMatch(/different request body/);
+    expect((await post("bad key with spaces", body)).statusCode).toBe(400);
+  });
+
   it("answers 404 for a subscription that does not exist", async () => {
     const answer = await h.api("GET", "/v1/subscriptions/sub_missing");
     expect(answer.statusCode).toBe(404);

@@ -6,6 +6,7 @@ import { loadSubscriptionView } from "../../subscriptions/subscription-view.ts";
 import { cancelSubscription } from "../../subscriptions/cancel-subscription.ts";
 import { listInvoices } from "../../invoices/list-invoices.ts";
 import { createSideEffects } from "../../outbox/side-effects.ts";
+import { completeIdempotencyKey, releaseIdempotencyKey, requestHash, reserveIdempotencyKey } from "../idempotency.ts";
 import { dunningTimeline } from "../../dunning/dunning-timeline.ts";
 import { errorResponse, httpUrl, idParams, invoiceListSchema, platformId, subscriptionViewSchema } from "./schemas.ts";
 
@@ -34,12 +35,14 @@ const createBody = {
 const notFound = (id: string) => ({ error: "not_found", message: `subscription "${id}" does not exist` });
 
 export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
-  app.post<{ Body: CreateSubscriptionInput }>(
+  app.post<{ Body: CreateSubscriptionInput; Headers: { "idempotency-key"?: string } }>(
     "/v1/subscriptions",
     {
       schema: {
         summary: "Create a subscription and its card-binding page",
+        description: "With an Idempotency-Key header, a retried request (same key, same body, within 7 days) gets the first answer again.",
         tags: ["subscriptions"],
+        headers: { type: "object", properties: { "idempotency-key": { type: "string", pattern: "^[A-Za-z0-9_:.-]{1,255}$" } } },
         body: createBody,
         response: {
           201: {
@@ -47,15 +50,26 @@ export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
             properties: { id: { type: "string" }, status: { type: "string" }, checkoutUrl: { type: "string" }, checkoutExpiresAt: { type: "string", format: "date-time" } },
           },
           400: errorResponse,
+          409: errorResponse,
           422: errorResponse,
           502: errorResponse,
         },
       },
     },
     async (request, reply) => {
+      const key = request.headers["idempotency-key"];
+      if (key !== undefined) {
+        const replay = await reserveIdempotencyKey(deps.db, "subscriptions", key, requestHash(request.body));
+        if (replay.kind === "replay") return reply.code(replay.statusCode).header("idempotent-replayed", "true").send(replay.response);
+        if (replay.kind === "in_progress") return reply.code(409).send({ error: "request_in_progress", message: "a request with this Idempotency-Key is still being answered; retry shortly" });
+        if (replay.kind === "mismatch") return reply.code(422).send({ error: "idempotency_key_reused", message: "this Idempotency-Key was used with a different request body" });
+      }
       try {
-        return reply.code(201).send(await createSubscription(deps, request.body));
+        const created = await createSubscription(deps, request.body);
+        if (key !== undefined) await completeIdempotencyKey(deps.db, "subscriptions", key, 201, created);
+        return reply.code(201).send(created);
       } catch (error) {
+        if (key !== undefined) await releaseIdempotencyKey(deps.db, "subscriptions", key);
         if (error instanceof PlanNotFoundError) return reply.code(422).send({ error: "unknown_plan", message: error.message });
         if (error instanceof OenError) {
           request.log.error({ err: error.message, code: error instanceof OenConfigError ? error.code : undefined }, "Oen refused to open a binding page");
