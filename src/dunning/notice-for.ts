@@ -19,7 +19,7 @@ export function noticeFor(kind: Exclude<NoticeKind, "renewal_reminder">, facts: 
     case "card_needs_replacing":
       return { kind, declineCode: facts.declineCode, deadline: facts.deadline, cardUpdateUrl: facts.cardUpdateUrl };
     case "final_notice":
-      return { kind, lastRetryAt: facts.nextRetryAt ?? facts.deadline!, finalState: facts.finalState, cardUpdateUrl: facts.cardUpdateUrl };
+      return { kind, lastRetryAt: facts.nextRetryAt ?? facts.deadline!, withRetry: facts.nextRetryAt !== null, finalState: facts.finalState, cardUpdateUrl: facts.cardUpdateUrl };
     case "subscription_canceled":
       return { kind, cause: "dunning" };
   }

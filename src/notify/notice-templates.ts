@@ -8,7 +8,8 @@ export type NoticeData =
   /** deadline: when the subscription reaches its final state without a new card (null: not scheduled). */
   | { kind: "card_expired"; deadline: Date | null; cardUpdateUrl: string }
   | { kind: "card_needs_replacing"; declineCode: string | null; deadline: Date | null; cardUpdateUrl: string }
-  | { kind: "final_notice"; lastRetryAt: Date; finalState: FinalState; cardUpdateUrl: string }
+  /** lastRetryAt: when the final state comes; withRetry: whether a last charge is tried then (soft declines) or only a new card helps (hard ones). */
+  | { kind: "final_notice"; lastRetryAt: Date; withRetry: boolean; finalState: FinalState; cardUpdateUrl: string }
   | { kind: "subscription_canceled"; cause: "dunning" | "request" }
   | { kind: "renewal_reminder"; renewsAt: Date; cardUpdateUrl: string | null };
 
@@ -67,7 +68,9 @@ const zhTW: LocaleTemplates = {
       subject: `「${c.planName}」即將${c.finalState === "canceled" ? "取消" : "暫停"}`,
       paragraphs: [
         `「${c.planName}」本期費用 ${f.amount(c.amount)} 仍未扣款成功。`,
-        `我們將於 ${f.date(c.lastRetryAt)} 最後一次扣款；若仍未成功，您的訂閱將會${c.finalState === "canceled" ? "取消" : "暫停"}。`,
+        c.withRetry
+          ? `我們將於 ${f.date(c.lastRetryAt)} 最後一次扣款；若仍未成功，您的訂閱將會${c.finalState === "canceled" ? "取消" : "暫停"}。`
+          : `若在 ${f.date(c.lastRetryAt)} 前仍未更新付款卡片，您的訂閱將會${c.finalState === "canceled" ? "取消" : "暫停"}。`,
         "請點下方連結更新付款卡片。",
       ],
       action: { label: "更新付款卡片", url: c.cardUpdateUrl },
@@ -124,10 +127,12 @@ const en: LocaleTemplates = {
       action: { label: "Use another card", url: c.cardUpdateUrl },
     }),
     final_notice: (c, f) => ({
-      subject: `Last attempt to renew ${c.planName}`,
+      subject: c.withRetry ? `Last attempt to renew ${c.planName}` : `${c.planName}: a new card is needed by ${f.date(c.lastRetryAt)}`,
       paragraphs: [
         `The payment of ${f.amount(c.amount)} for ${c.planName} is still outstanding.`,
-        `We will make a last attempt on ${f.date(c.lastRetryAt)}. If it fails, your subscription will be ${c.finalState === "canceled" ? "canceled" : "suspended"}.`,
+        c.withRetry
+          ? `We will make a last attempt on ${f.date(c.lastRetryAt)}. If it fails, your subscription will be ${c.finalState === "canceled" ? "canceled" : "suspended"}.`
+          : `If no new card is added by ${f.date(c.lastRetryAt)}, your subscription will be ${c.finalState === "canceled" ? "canceled" : "suspended"}.`,
         "To avoid this, update your card with the link below.",
       ],
       action: { label: "Update your card", url: c.cardUpdateUrl },

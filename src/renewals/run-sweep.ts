@@ -3,6 +3,7 @@ import { abandonedAfterMs } from "../charges/abandoned-after.ts";
 import type { Deps } from "../deps.ts";
 import { enqueueCharge, enqueueResolve } from "../queues/enqueue.ts";
 import { endExpiredDunning } from "../dunning/end-expired-dunning.ts";
+import { queueNewCardFinalNotices } from "../dunning/queue-new-card-final-notices.ts";
 import { enqueuePendingEvents } from "../events/enqueue-event.ts";
 import { enqueuePendingNotices } from "../notify/enqueue-notice.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
@@ -19,6 +20,8 @@ export interface SweepReport {
   chargesEnqueued: number;
   resolvesEnqueued: number;
   dunningEnded: number;
+  /** Final notices to customers whose invoice waits for a new card. */
+  finalNotices: number;
   reminders: number;
   noticesEnqueued: number;
   eventsEnqueued: number;
@@ -44,6 +47,7 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     chargesEnqueued: 0,
     resolvesEnqueued: 0,
     dunningEnded: 0,
+    finalNotices: 0,
     reminders: 0,
     noticesEnqueued: 0,
     eventsEnqueued: 0,
@@ -108,6 +112,7 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
   });
   await step("dunning deadlines", async () => {
     report.dunningEnded = await endExpiredDunning(deps, effects);
+    report.finalNotices = await queueNewCardFinalNotices(deps, effects);
   });
   await step("renewal reminders", async () => {
     report.reminders = await queueRenewalReminders(deps, effects);

@@ -158,4 +158,20 @@ describe("dunning edges", () => {
     expect(sent[0]!.cycle).toBe(2);
     expect(sent[0]!.text_body).toContain("/billing/card/");
   });
+
+  it("an expired card with no new card: card-expired notice, a final notice two days before the deadline, then the final state", async () => {
+    const { id } = await subscribeWithCard(h, "edge", "cus_expired", { email: "expired@example.com", number: TEST_CARDS.declineExpired });
+    await eventually(async () => (await invoicesOf(id))[0]?.dunning_deadline_at != null, 10_000, "waiting for a new card");
+    const kinds = async () => (await h.database.db.selectFrom("notices").select(["kind", "text_body"]).where("subscription_id", "=", id).orderBy("created_at").execute());
+    await h.api("POST", "/v1/test-clock/advance", { by: "4d" });
+    expect((await kinds()).map((n) => n.kind)).toEqual(["card_expired"]);
+    await h.api("POST", "/v1/test-clock/advance", { by: "2d" }); // day 6: within the last step (7d - 5d) of the deadline
+    const notices = await kinds();
+    expect(notices.map((n) => n.kind)).toEqual(["card_expired", "final_notice"]);
+    expect(notices[1]!.text_body).toMatch(/前仍未更新付款卡片，您的訂閱將會暫停/);
+    await h.api("POST", "/v1/test-clock/advance", { by: "1h" });
+    expect(await kinds()).toHaveLength(2); // once
+    await h.api("POST", "/v1/test-clock/advance", { by: "2d" });
+    expect((await subscription(id)).status).toBe("unpaid");
+  });
 });

@@ -21,7 +21,7 @@ describe("dunning with the schedule in seconds", () => {
     platform = await startPlatformReceiver(SECRET);
     h = await startHarness({
       env: {
-        DUNNING_RETRY_SCHEDULE: "1s,2s,3s,4s",
+        DUNNING_RETRY_SCHEDULE: "1s,2s,3s,8s", // the last step is long: the T0003 test has time to bring a new card
         DUNNING_JITTER: "0",
         DUNNING_FINAL_STATE: "canceled",
         RENEWAL_SWEEP_INTERVAL: "1s",
@@ -83,7 +83,8 @@ describe("dunning with the schedule in seconds", () => {
   it("T0003: no retry on the expired card; the emailed link opens a fresh Oen page; a good card pays and reactivates", async () => {
     const { id, email } = await subscribe(TEST_CARDS.declineExpired);
     const mail = await eventually(async () => mailsTo(email)[0], 20_000, "the card-expired email");
-    await new Promise((r) => setTimeout(r, 3_000)); // the retry schedule would have fired by now
+    // The first soft retry would come 1 s after the decline; the card deadline is 8 s after it.
+    await new Promise((r) => setTimeout(r, 1_500));
     const before = (await h.api("GET", `/v1/subscriptions/${id}/invoices`)).json().data[0];
     expect(before.attempts.map((a: { outcome: string; code: string }) => `${a.outcome} ${a.code}`)).toEqual(["declined T0003"]);
     expect(mailsTo(email)).toHaveLength(1);

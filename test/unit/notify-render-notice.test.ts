@@ -16,7 +16,7 @@ const EVERY_KIND: Record<NoticeKind, NoticeData> = {
   payment_failed: { kind: "payment_failed", declineCode: "T0004", nextRetryAt: AT, cardUpdateUrl: LINK },
   card_expired: { kind: "card_expired", deadline: AT, cardUpdateUrl: LINK },
   card_needs_replacing: { kind: "card_needs_replacing", declineCode: "T0002", deadline: AT, cardUpdateUrl: LINK },
-  final_notice: { kind: "final_notice", lastRetryAt: AT, finalState: "canceled", cardUpdateUrl: LINK },
+  final_notice: { kind: "final_notice", lastRetryAt: AT, withRetry: true, finalState: "canceled", cardUpdateUrl: LINK },
   subscription_canceled: { kind: "subscription_canceled", cause: "dunning" },
   renewal_reminder: { kind: "renewal_reminder", renewsAt: AT, cardUpdateUrl: null },
 };
@@ -74,7 +74,11 @@ describe("renderNotice", () => {
   });
 
   it("says what the final state will be", () => {
-    const suspended: NoticeData = { kind: "final_notice", lastRetryAt: AT, finalState: "unpaid", cardUpdateUrl: LINK };
+    const suspended: NoticeData = { kind: "final_notice", lastRetryAt: AT, withRetry: true, finalState: "unpaid", cardUpdateUrl: LINK };
+    const newCardOnly: NoticeData = { kind: "final_notice", lastRetryAt: AT, withRetry: false, finalState: "canceled", cardUpdateUrl: LINK };
+    expect(renderNotice(content(newCardOnly), "zh-TW", TAIPEI).text).toMatch(/前仍未更新付款卡片，您的訂閱將會取消/);
+    expect(renderNotice(content(newCardOnly), "en", TAIPEI).text).toContain("If no new card is added by");
+    expect(renderNotice(content(newCardOnly), "en", TAIPEI).text).not.toContain("last attempt");
     expect(renderNotice(content(EVERY_KIND.final_notice), "zh-TW", TAIPEI).text).toContain("您的訂閱將會取消");
     expect(renderNotice(content(suspended), "zh-TW", TAIPEI).subject).toBe("「Premium」即將暫停");
     expect(renderNotice(content(suspended), "en", TAIPEI).text).toContain("your subscription will be suspended");
