@@ -76,6 +76,6 @@ async function noteLookup(deps: Deps, attemptId: string): Promise<void> {
 }
 
 /** 2 s, 4 s, 8 s … capped at 5 minutes. */
-export function lookupBackoffMs(lookupCount: number): number {
+function lookupBackoffMs(lookupCount: number): number {
   return Math.min(2_000 * 2 ** Math.min(lookupCount, 20), MAX_LOOKUP_INTERVAL_MS);
 }

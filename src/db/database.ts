@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { ColumnType, Generated, Selectable } from "kysely";
 import type { NoticeKind } from "../billing/dunning-policy.ts";
 import type { PlatformEventBody } from "../events/platform-event.ts";
 import type { ProductDetail } from "../oen/types.ts";
@@ -192,8 +192,6 @@ export type CheckoutSession = Selectable<CheckoutSessionsTable>;
 export type PaymentToken = Selectable<PaymentTokensTable>;
 export type Invoice = Selectable<InvoicesTable>;
 export type ChargeAttempt = Selectable<ChargeAttemptsTable>;
-export type NewInvoice = Insertable<InvoicesTable>;
-export type SubscriptionUpdate = Updateable<SubscriptionsTable>;
 
 export type NoticeStatus = "pending" | "sent" | "failed" | "outbox";
 
