@@ -66,7 +66,14 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     for (const closer of closers.reverse()) await closer().catch((error) => logger.warn({ err: (error as Error).message }, "error while closing"));
   };
   try {
-    await migrateToLatest(db);
+    try {
+      await migrateToLatest(db);
+    } catch (error) {
+      // An ingress must almost never be down (Oen's 3 tries and the token is gone): without
+      // Postgres it still queues webhooks in Redis. Other roles migrate the schema.
+      if (!config.roles.every((role) => role === "ingress")) throw error;
+      logger.error({ err: (error as Error).message }, "Postgres is not answering; the ingress starts anyway (webhooks go to Redis)");
+    }
     const producer = createRedis(config.redisUrl, "producer");
     producer.on("error", (error) => logger.warn({ err: error.message }, "redis (producer) error"));
     closers.push(() => producer.quit().catch(() => producer.disconnect()));

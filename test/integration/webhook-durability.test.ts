@@ -104,4 +104,33 @@ describe("webhook durability when Redis or Postgres is down", () => {
     const kept = await database.db.selectFrom("webhook_inbox").select("job_id").execute();
     expect(kept.some((row) => row.job_id.startsWith(`oen-token-${"E".repeat(27)}-`))).toBe(true);
   });
+
+  it("an ingress process starts while Postgres is down, and queues webhooks in Redis", async () => {
+    const port = await freePort();
+    const prefix = testQueuePrefix();
+    const ingress = await startServiceProcess({
+      DATABASE_URL: DEAD_POSTGRES,
+      REDIS_URL: testRedisUrl(),
+      QUEUE_PREFIX: prefix,
+      ROLES: "ingress",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      OEN_API_TOKEN: "unused",
+      TOKEN_ENCRYPTION_KEYS: TEST_KEYS,
+    });
+    closers.push(() => ingress.kill("SIGKILL"));
+    const answer = await fetch(`http://127.0.0.1:${port}/webhooks/oen`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...body, id: "F".repeat(27), transactionId: "F".repeat(27) }),
+    });
+    expect(answer.status).toBe(200);
+    const redis = createRedis(testRedisUrl(), "worker");
+    const queues = createQueues(redis, prefix);
+    const jobs = await queues.webhooks.getJobs(["waiting"]);
+    expect(jobs.map((j) => j.id)).toEqual([expect.stringMatching(new RegExp(`^oen-token-${"F".repeat(27)}-`))]);
+    await queues.webhooks.obliterate({ force: true });
+    await queues.close();
+    redis.disconnect();
+  });
 });
