@@ -5,16 +5,24 @@ const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
 /** A subscription's invoices, newest first, each with its charge attempts in order. */
 export async function listInvoices(db: Db, subscriptionId: string) {
-  const invoices = await db.selectFrom("invoices").selectAll().where("subscription_id", "=", subscriptionId).orderBy("cycle", "desc").execute();
-  const attempts =
-    invoices.length === 0
-      ? []
-      : await db
-          .selectFrom("charge_attempts")
-          .selectAll()
-          .where("invoice_id", "in", invoices.map((i) => i.id))
-          .orderBy("attempt_no")
-          .execute();
+  // One snapshot, so that an invoice and its attempts agree.
+  const { invoices, attempts } = await db
+    .transaction()
+    .setIsolationLevel("repeatable read")
+    .setAccessMode("read only")
+    .execute(async (tx) => {
+      const invoices = await tx.selectFrom("invoices").selectAll().where("subscription_id", "=", subscriptionId).orderBy("cycle", "desc").execute();
+      const attempts =
+        invoices.length === 0
+          ? []
+          : await tx
+              .selectFrom("charge_attempts")
+              .selectAll()
+              .where("invoice_id", "in", invoices.map((i) => i.id))
+              .orderBy("attempt_no")
+              .execute();
+      return { invoices, attempts };
+    });
   return invoices.map((invoice) => ({
     ...invoiceSummary(invoice),
     attempts: attempts

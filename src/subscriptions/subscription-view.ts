@@ -41,12 +41,17 @@ export type SubscriptionView = ReturnType<typeof subscriptionView>;
 
 /** The platform's view of one subscription, or undefined when it does not exist. */
 export async function loadSubscriptionView(db: Db, id: string): Promise<SubscriptionView | undefined> {
-  const subscription = await db.selectFrom("subscriptions").selectAll().where("id", "=", id).executeTakeFirst();
-  if (subscription === undefined) return undefined;
-  const [customer, token, latestInvoice] = await Promise.all([
-    db.selectFrom("customers").selectAll().where("id", "=", subscription.customer_id).executeTakeFirstOrThrow(),
-    db.selectFrom("payment_tokens").select("last4").where("subscription_id", "=", id).where("status", "=", "active").executeTakeFirst(),
-    db.selectFrom("invoices").selectAll().where("subscription_id", "=", id).orderBy("cycle", "desc").limit(1).executeTakeFirst(),
-  ]);
-  return subscriptionView(subscription, customer, token?.last4, latestInvoice);
+  // One snapshot: a payment committing between the reads must not show a paid invoice on a past_due subscription.
+  return db
+    .transaction()
+    .setIsolationLevel("repeatable read")
+    .setAccessMode("read only")
+    .execute(async (tx) => {
+      const subscription = await tx.selectFrom("subscriptions").selectAll().where("id", "=", id).executeTakeFirst();
+      if (subscription === undefined) return undefined;
+      const customer = await tx.selectFrom("customers").selectAll().where("id", "=", subscription.customer_id).executeTakeFirstOrThrow();
+      const token = await tx.selectFrom("payment_tokens").select("last4").where("subscription_id", "=", id).where("status", "=", "active").executeTakeFirst();
+      const latestInvoice = await tx.selectFrom("invoices").selectAll().where("subscription_id", "=", id).orderBy("cycle", "desc").limit(1).executeTakeFirst();
+      return subscriptionView(subscription, customer, token?.last4, latestInvoice);
+    });
 }
