@@ -16,7 +16,7 @@ import type { TokenWebhookJob } from "../../src/queues/jobs.ts";
 import { freePort } from "../support/free-port.ts";
 import { TEST_KEYS } from "../support/harness.ts";
 import { startServiceProcess } from "../support/service-process.ts";
-import { createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from "../support/test-services.ts";
+import { createTestDatabase, deleteQueueKeys, testQueuePrefix, testRedisUrl, type TestDatabase } from "../support/test-services.ts";
 
 // Invariant 2: a webhook that got a 2xx is in Redis or, when Redis is
 // unreachable, in Postgres; 503 only when neither can take it.
@@ -32,10 +32,11 @@ describe("webhook durability when Redis or Postgres is down", () => {
   async function ingress(redisUrl: string, db: Db): Promise<{ app: FastifyInstance; queues: Queues }> {
     const redis = createRedis(redisUrl, "producer");
     redis.on("error", () => {});
-    const queues = createQueues(redis, testQueuePrefix());
+    const prefix = testQueuePrefix();
+    const queues = createQueues(redis, prefix);
     const deps: Deps = { config, db, queues, oen: createOenClient({ apiUrl: "http://127.0.0.1:1", apiToken: "x", merchantId: "sandbox" }), clock: systemClock, logger: silentLogger, dunning: defaultDunningPolicy };
     const app = await buildApp(deps, { redis, testClock: null });
-    closers.push(() => app.close(), () => queues.close(), async () => redis.disconnect());
+    closers.push(() => deleteQueueKeys(prefix), () => app.close(), () => queues.close(), async () => redis.disconnect());
     return { app, queues };
   }
 
@@ -129,8 +130,8 @@ describe("webhook durability when Redis or Postgres is down", () => {
     const queues = createQueues(redis, prefix);
     const jobs = await queues.webhooks.getJobs(["waiting"]);
     expect(jobs.map((j) => j.id)).toEqual([expect.stringMatching(new RegExp(`^oen-token-${"F".repeat(27)}-`))]);
-    await queues.webhooks.obliterate({ force: true });
     await queues.close();
     redis.disconnect();
+    await deleteQueueKeys(prefix);
   });
 });

@@ -1,4 +1,3 @@
-import { Redis } from "ioredis";
 import { freePort } from "./free-port.ts";
 import type { LightMyRequestResponse } from "fastify";
 import { loadConfig, type Config } from "../../src/config.ts";
@@ -6,7 +5,7 @@ import type { Clock } from "../../src/clock.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
 import { startOenSimulator, type OenSimulator } from "../../src/oen/simulator/index.ts";
 import { startService, type Service } from "../../src/service.ts";
-import { createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from "./test-services.ts";
+import { createTestDatabase, deleteQueueKeys, testQueuePrefix, testRedisUrl, type TestDatabase } from "./test-services.ts";
 
 export const API_KEY = "test-billing-api-key";
 export const MERCHANT_ID = "testshop";
@@ -91,20 +90,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await database.drop();
     },
   };
-}
-
-async function deleteQueueKeys(prefix: string): Promise<void> {
-  const redis = new Redis(testRedisUrl());
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs`. */

@@ -11,7 +11,7 @@ import { createOenClient } from "../../src/oen/client.ts";
 import { createQueues } from "../../src/queues/queues.ts";
 import { createRedis } from "../../src/queues/redis.ts";
 import { startNotificationWorker, type NotificationWorkerOptions } from "../../workers/notifications.ts";
-import { createTestDatabase, testQueuePrefix, testRedisUrl, type TestDatabase } from "./test-services.ts";
+import { createTestDatabase, deleteQueueKeys, testQueuePrefix, testRedisUrl, type TestDatabase } from "./test-services.ts";
 
 export interface NotificationRig {
   deps: Deps;
@@ -48,8 +48,8 @@ export async function startNotificationRig(options: { env?: Record<string, strin
     worker,
     async close() {
       await worker.close();
-      await queues.notifications.obliterate({ force: true });
       await queues.close();
+      await deleteQueueKeys(config.queuePrefix);
       producer.disconnect();
       connection.disconnect();
       await database.drop();

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { inject } from "vitest";
@@ -45,4 +46,19 @@ export function testRedisUrl(): string {
 /** A queue prefix no other test file uses, with a hash tag like production's. */
 export function testQueuePrefix(): string {
   return `{test-${randomBytes(5).toString("hex")}}`;
+}
+
+/** Deletes every Redis key under a test's queue prefix. */
+export async function deleteQueueKeys(prefix: string): Promise<void> {
+  const redis = new Redis(testRedisUrl());
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
 }
