@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { cardUpdateLink } from "../checkout/card-update-link.ts";
 import type { Deps } from "../deps.ts";
+import { noticeMissing } from "../notify/notice-missing.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
 
 /**
@@ -20,17 +21,7 @@ export async function queueNewCardFinalNotices(deps: Pick<Deps, "db" | "clock" |
       .where("i.status", "=", "open")
       .where("i.dunning_deadline_at", ">", now)
       .where("i.dunning_deadline_at", "<=", new Date(now.getTime() + leadMs))
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom("notices as n")
-              .select(sql`1`.as("one"))
-              .whereRef("n.subscription_id", "=", "i.subscription_id")
-              .whereRef("n.cycle", "=", "i.cycle")
-              .where("n.kind", "=", "final_notice"),
-          ),
-        ),
-      )
+      .where(noticeMissing("final_notice", sql.ref("i.subscription_id"), sql.ref("i.cycle")))
       .limit(limit)
       .execute();
     for (const invoice of waiting) {

@@ -1,6 +1,7 @@
 import { sql } from "kysely";
 import { cardUpdateLink } from "../checkout/card-update-link.ts";
 import type { Deps } from "../deps.ts";
+import { noticeMissing } from "../notify/notice-missing.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
 
 /**
@@ -19,17 +20,7 @@ export async function queueRenewalReminders(deps: Pick<Deps, "db" | "clock" | "c
       .where("s.cancel_at_period_end", "=", false)
       .where("s.next_renewal_at", ">", now)
       .where("s.next_renewal_at", "<=", new Date(now.getTime() + before))
-      .where(({ not, exists, selectFrom }) =>
-        not(
-          exists(
-            selectFrom("notices as n")
-              .select(sql`1`.as("one"))
-              .whereRef("n.subscription_id", "=", "s.id")
-              .where("n.kind", "=", "renewal_reminder")
-              .whereRef("n.cycle", "=", sql`s.current_cycle + 1`),
-          ),
-        ),
-      )
+      .where(noticeMissing("renewal_reminder", sql.ref("s.id"), sql`s.current_cycle + 1`))
       .limit(limit)
       .execute();
     for (const subscription of due) {

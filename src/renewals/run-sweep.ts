@@ -63,6 +63,8 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     }
   };
   const effects = createSideEffects(deps);
+  // Invoices this tick created and enqueued already; the due-invoice step skips them.
+  const enqueued = new Set<string>();
 
   await step("relay webhook inbox", async () => {
     report.relayedWebhooks = await relayWebhookInbox(deps);
@@ -76,7 +78,10 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
       report.renewed += renewed.length;
       report.canceled += canceled.length;
       const now = deps.clock.now().getTime();
-      for (const invoice of renewed) await enqueueCharge(deps, invoice, invoice.next_attempt_at!.getTime() - now);
+      for (const invoice of renewed) {
+        await enqueueCharge(deps, invoice, invoice.next_attempt_at!.getTime() - now);
+        enqueued.add(invoice.id);
+      }
       report.chargesEnqueued += renewed.length;
       if (renewed.length + canceled.length < BATCH) break;
     }
@@ -91,8 +96,9 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
       .orderBy("next_attempt_at")
       .limit(BATCH * MAX_BATCHES)
       .execute();
-    for (const invoice of due) await enqueueCharge(deps, invoice);
-    report.chargesEnqueued += due.length;
+    const missing = due.filter((invoice) => !enqueued.has(invoice.id));
+    for (const invoice of missing) await enqueueCharge(deps, invoice);
+    report.chargesEnqueued += missing.length;
   });
   await step("unresolved attempts", async () => {
     // Attempts whose outcome is unknown, including those a crashed worker left `sending`.

@@ -40,6 +40,19 @@ describe("webhook durability when Redis or Postgres is down", () => {
     return { app, queues };
   }
 
+  /** Starts `node src/main.ts` as an ingress alone, delivers one token webhook to it, returns the status. */
+  async function postToIngressProcess(stores: Record<string, string>, checkoutId: string): Promise<number> {
+    const port = await freePort();
+    const ingress = await startServiceProcess({ ...stores, ROLES: "ingress", PORT: String(port), HOST: "127.0.0.1", OEN_API_TOKEN: "unused", TOKEN_ENCRYPTION_KEYS: TEST_KEYS });
+    closers.push(() => ingress.kill("SIGKILL"));
+    const answer = await fetch(`http://127.0.0.1:${port}/webhooks/oen`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...body, id: checkoutId, transactionId: checkoutId }),
+    });
+    return answer.status;
+  }
+
   beforeAll(async () => {
     database = await createTestDatabase();
   });
@@ -85,47 +98,14 @@ describe("webhook durability when Redis or Postgres is down", () => {
   });
 
   it("a whole ingress process starts while Redis is down, and keeps webhooks in Postgres", async () => {
-    const port = await freePort();
-    const ingress = await startServiceProcess({
-      DATABASE_URL: database.url,
-      REDIS_URL: DEAD_REDIS,
-      ROLES: "ingress",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      OEN_API_TOKEN: "unused",
-      TOKEN_ENCRYPTION_KEYS: TEST_KEYS,
-    });
-    closers.push(() => ingress.kill("SIGKILL"));
-    const answer = await fetch(`http://127.0.0.1:${port}/webhooks/oen`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ ...body, id: "E".repeat(27), transactionId: "E".repeat(27) }),
-    });
-    expect(answer.status).toBe(200);
+    expect(await postToIngressProcess({ DATABASE_URL: database.url, REDIS_URL: DEAD_REDIS }, "E".repeat(27))).toBe(200);
     const kept = await database.db.selectFrom("webhook_inbox").select("job_id").execute();
     expect(kept.some((row) => row.job_id.startsWith(`oen-token-${"E".repeat(27)}-`))).toBe(true);
   });
 
   it("an ingress process starts while Postgres is down, and queues webhooks in Redis", async () => {
-    const port = await freePort();
     const prefix = testQueuePrefix();
-    const ingress = await startServiceProcess({
-      DATABASE_URL: DEAD_POSTGRES,
-      REDIS_URL: testRedisUrl(),
-      QUEUE_PREFIX: prefix,
-      ROLES: "ingress",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      OEN_API_TOKEN: "unused",
-      TOKEN_ENCRYPTION_KEYS: TEST_KEYS,
-    });
-    closers.push(() => ingress.kill("SIGKILL"));
-    const answer = await fetch(`http://127.0.0.1:${port}/webhooks/oen`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ ...body, id: "F".repeat(27), transactionId: "F".repeat(27) }),
-    });
-    expect(answer.status).toBe(200);
+    expect(await postToIngressProcess({ DATABASE_URL: DEAD_POSTGRES, REDIS_URL: testRedisUrl(), QUEUE_PREFIX: prefix }, "F".repeat(27))).toBe(200);
     const redis = createRedis(testRedisUrl(), "worker");
     const queues = createQueues(redis, prefix);
     const jobs = await queues.webhooks.getJobs(["waiting"]);
