@@ -8,7 +8,8 @@ import { migrateToLatest } from "../../src/db/migrate.ts";
 // Docker), else the services on 127.0.0.1 (this machine and CI).
 const LOCAL_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 const LOCAL_REDIS_URL = "redis://127.0.0.1:6379";
-export const TEMPLATE_DATABASE = "oen_billing_test_template";
+// TEST_TEMPLATE_DATABASE lets two checkouts on one machine run their suites at once.
+export const TEMPLATE_DATABASE = process.env.TEST_TEMPLATE_DATABASE ?? "oen_billing_test_template";
 
 declare module "vitest" {
   export interface ProvidedContext {
