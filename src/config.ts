@@ -27,6 +27,8 @@ export interface Config {
     lookupSettleMs: number;
     /** Most charge requests per second towards Oen, across this process's charge worker. */
     chargeRatePerSecond: number;
+    /** Order and transaction lookups per second, a budget apart from charges. */
+    lookupRatePerSecond: number;
   };
   billingApiKey: string;
   admin: { user: string; password: string };
@@ -122,6 +124,7 @@ export function loadConfig(env: Env = process.env): Config {
       requestTimeoutMs,
       lookupSettleMs,
       chargeRatePerSecond: read.integer("OEN_CHARGE_RATE", 10, 1, 10_000),
+      lookupRatePerSecond: read.integer("OEN_LOOKUP_RATE", 5, 1, 10_000),
     },
     billingApiKey: read.secret("BILLING_API_KEY", production ? undefined : "dev-billing-api-key"),
     admin: {

@@ -2,6 +2,7 @@ import type { Worker } from "bullmq";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { startChargeWorker } from "../workers/charges.ts";
+import { startLookupWorker } from "../workers/lookups.ts";
 import { startNotificationWorker } from "../workers/notifications.ts";
 import { startWebhookWorker } from "../workers/oen-webhooks.ts";
 import { scheduleSweep, startRenewalWorker } from "../workers/renewals.ts";
@@ -95,7 +96,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const connection = createRedis(config.redisUrl, "worker");
       connection.on("error", (error) => logger.warn({ err: error.message }, "redis (workers) error"));
       closers.push(() => connection.quit().catch(() => connection.disconnect()));
-      if (runsWorkers) workers.push(startWebhookWorker(deps, connection), startChargeWorker(deps, connection), startNotificationWorker(deps, connection));
+      if (runsWorkers) workers.push(startWebhookWorker(deps, connection), startChargeWorker(deps, connection), startLookupWorker(deps, connection), startNotificationWorker(deps, connection));
       if (runsScheduler) {
         // Registered now and again every interval: a flushed Redis loses the scheduler with everything else.
         const register = () => scheduleSweep(deps).catch((error) => logger.warn({ err: (error as Error).message }, "could not register the sweep scheduler"));

@@ -1,7 +1,6 @@
 import { Worker, type ConnectionOptions } from "bullmq";
 import type { Deps } from "../src/deps.ts";
 import { createSideEffects } from "../src/outbox/side-effects.ts";
-import { enqueueCharge } from "../src/queues/enqueue.ts";
 import type { WebhookJob } from "../src/queues/jobs.ts";
 import { QUEUE_NAMES } from "../src/queues/queue-names.ts";
 import { handleTokenWebhook } from "../src/webhooks/handle-token-webhook.ts";
@@ -20,7 +19,6 @@ export async function processWebhook(deps: Deps, jobId: string, data: WebhookJob
   await effects.flush();
   await markWebhookProcessed(deps, jobId);
   deps.logger.info({ checkoutId: data.checkoutId, outcome: result.outcome, reason: result.reason, subscriptionId: result.subscriptionId }, "token webhook processed");
-  if (result.invoiceToCharge !== undefined) await enqueueCharge(deps, result.invoiceToCharge);
   return result.outcome;
 }
 

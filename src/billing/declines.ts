@@ -1,7 +1,7 @@
 // What each Oen outcome code means for billing: which card declines are worth
 // retrying, which codes are our own configuration's fault, and how to explain a
 // decline to a customer. Source: oen-docs/api/error-codes.md.
-import type { ConfigErrorCode, DeclineCode } from "../oen/types.ts";
+import { ATTENTION_CODES, isDeclineCode, type DeclineCode } from "./charge-codes.ts";
 
 export type DeclineClass = "soft" | "hard";
 export type Locale = "zh-TW" | "en";
@@ -14,7 +14,6 @@ const DECLINES: Record<DeclineCode, { class: DeclineClass; reason: Record<Locale
   T0003: { class: "hard", reason: { "zh-TW": "卡片已過期", en: "the card has expired" } },
   T0004: { class: "soft", reason: { "zh-TW": "額度不足", en: "insufficient credit limit" } },
   T0005: { class: "soft", reason: { "zh-TW": "發卡銀行拒絕授權", en: "the card issuer refused the payment" } },
-  K0001: { class: "soft", reason: { "zh-TW": "交易未通過風險審核", en: "the payment was refused by risk control" } },
 };
 
 // A lookup can tell us a charge `failed` without any code; the customer still
@@ -24,16 +23,11 @@ const UNSPECIFIED_REASON: Record<Locale, string> = {
   en: "the payment failed",
 };
 
-const CONFIG_ERROR_CODES: readonly ConfigErrorCode[] = ["A0001", "V0001", "V0002", "V0003", "FORBIDDEN"];
-
 // Codes Oen documents that are not card declines. Treating one as a soft decline
 // would be dangerous: C026 and F0001 mean the charge may have gone through, and
-// Oen says never to charge again under a new order.
-const NOT_DECLINES: readonly string[] = [...CONFIG_ERROR_CODES, "S0000", "C026", "F0001", "R0001"];
-
-function isDeclineCode(code: string): code is DeclineCode {
-  return Object.hasOwn(DECLINES, code);
-}
+// Oen says never to charge again under a new order; K0001 and configuration
+// errors are the merchant's, and the customer must not be dunned for them.
+const NOT_DECLINES: readonly string[] = [...ATTENTION_CODES, "S0000", "C026", "F0001", "R0001"];
 
 function declineCodesOf(declineClass: DeclineClass): readonly DeclineCode[] {
   return Object.freeze(
@@ -58,16 +52,11 @@ function assertMayBeDecline(code: string | null): void {
  */
 export function classifyDecline(code: string | null, hardCodes: readonly DeclineCode[] = HARD_DECLINE_CODES): DeclineClass {
   assertMayBeDecline(code);
-  return code !== null && isDeclineCode(code) && hardCodes.includes(code) ? "hard" : "soft";
-}
-
-/** Codes that mean our setup is wrong (credentials, activation, IP allowlist), not the card. */
-export function isConfigErrorCode(code: string | null): code is ConfigErrorCode {
-  return code !== null && (CONFIG_ERROR_CODES as readonly string[]).includes(code);
+  return isDeclineCode(code) && hardCodes.includes(code) ? "hard" : "soft";
 }
 
 /** The decline's reason in plain words for the customer. Throws like classifyDecline. */
 export function declineReason(code: string | null, locale: Locale = "zh-TW"): string {
   assertMayBeDecline(code);
-  return (code !== null && isDeclineCode(code) ? DECLINES[code].reason : UNSPECIFIED_REASON)[locale];
+  return (isDeclineCode(code) ? DECLINES[code].reason : UNSPECIFIED_REASON)[locale];
 }

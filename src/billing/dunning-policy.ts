@@ -206,6 +206,19 @@ export function cardBudgetAllows(attemptTimes: readonly Date[], now: Date, polic
   return countCardAttempts(attemptTimes, now, policy) < policy.cardAttemptLimit;
 }
 
+/**
+ * When the card may be tried again: null when one more attempt now stays
+ * within cardAttemptLimit per cardAttemptWindowMs, else the moment enough of
+ * its attempts have left the window. `attemptTimes` may be only the newest
+ * cardAttemptLimit attempts; older ones cannot change the answer.
+ */
+export function cardBudgetReopensAt(attemptTimes: readonly Date[], now: Date, policy: DunningPolicy): Date | null {
+  if (cardBudgetAllows(attemptTimes, now, policy)) return null;
+  const newestFirst = attemptTimes.map((t) => t.getTime()).sort((a, b) => b - a);
+  // The limit-th newest attempt must leave the window (a time exactly at its start no longer counts).
+  return new Date(newestFirst[policy.cardAttemptLimit - 1]! + policy.cardAttemptWindowMs);
+}
+
 export type DunningEvent =
   | { at: Date; event: "retry"; detail: { retryNumber: number } }
   | { at: Date; event: "notice"; detail: { notice: NoticeKind } }

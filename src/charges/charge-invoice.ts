@@ -1,11 +1,15 @@
+import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
 import type { ChargeOutcome } from "../oen/types.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
+import { abandonedAfterMs } from "./abandoned-after.ts";
 import { claimAttempt } from "./claim-attempt.ts";
 import { settleAttempt, type Settlement, type SettleResult } from "./settle-attempt.ts";
 
 export type ChargeResult =
   | { kind: "sent"; outcome: ChargeOutcome["kind"]; settled: SettleResult }
+  /** The claimed attempt went stale before it left (a paused worker): not sent; the resolver settles it. */
+  | { kind: "stale"; orderId: string }
   | Exclude<Awaited<ReturnType<typeof claimAttempt>>, { kind: "claimed" }>;
 
 /**
@@ -14,19 +18,37 @@ export type ChargeResult =
  * `unknown` for `resolveAttempt` to settle by order lookup.
  */
 export async function chargeInvoice(deps: Deps, invoiceId: string): Promise<ChargeResult> {
-  const claim = await claimAttempt(deps, invoiceId);
+  const effects = createSideEffects(deps);
+  const claim = await claimAttempt(deps, invoiceId, effects);
+  await effects.flush();
   if (claim.kind !== "claimed") return claim;
   const { attempt, request } = claim;
+  if (!(await stillSendable(deps, attempt.id))) {
+    deps.logger.warn({ invoiceId, orderId: attempt.order_id }, "claimed attempt went stale before it was sent; left to the order lookup");
+    return { kind: "stale", orderId: attempt.order_id };
+  }
   const outcome = await deps.oen.chargeToken(request);
   deps.logger.info({ invoiceId, orderId: attempt.order_id, outcome: outcome.kind, code: "code" in outcome ? outcome.code : undefined }, "charge attempt answered");
-  const effects = createSideEffects(deps);
   const settled = await deps.db.transaction().execute((tx) => settleAttempt(deps, tx, attempt.id, settlementOf(outcome), effects));
   await effects.flush();
-  if (!settled.applied && outcome.kind === "succeeded" && settled.attempt.status !== "succeeded") {
-    // The reconciler settled this attempt as something else before Oen's answer arrived.
-    deps.logger.error({ invoiceId, orderId: attempt.order_id, settledAs: settled.attempt.status, oenTransactionId: outcome.transactionHid }, "Oen charged an attempt already settled otherwise: reconcile and refund if charged twice");
-  }
   return { kind: "sent", outcome: outcome.kind, settled };
+}
+
+/**
+ * Just before the request leaves: the attempt is still `sending` and younger
+ * than the abandon threshold. A worker paused past it (GC, SIGSTOP, a lost
+ * VM) must not send: the resolver may already have proven it unsent and
+ * charged the invoice under a new orderId.
+ */
+async function stillSendable(deps: Pick<Deps, "db" | "config">, attemptId: string): Promise<boolean> {
+  const row = await deps.db
+    .selectFrom("charge_attempts")
+    .select("id")
+    .where("id", "=", attemptId)
+    .where("status", "=", "sending")
+    .where("created_at", ">", sql<Date>`now() - make_interval(secs => ${abandonedAfterMs(deps.config) / 2000})`)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 function settlementOf(outcome: ChargeOutcome): Settlement {
@@ -35,8 +57,8 @@ function settlementOf(outcome: ChargeOutcome): Settlement {
       return { kind: "succeeded", transactionHid: outcome.transactionHid, authCode: outcome.authCode ?? null };
     case "declined":
       return { kind: "declined", code: outcome.code, message: outcome.message };
-    case "config_error":
-      return { kind: "failed", code: outcome.code, message: outcome.message };
+    case "refused":
+      return { kind: "refused", code: outcome.code, message: outcome.message };
     case "unknown":
       return { kind: "unknown", code: outcome.reason, message: outcome.message };
   }

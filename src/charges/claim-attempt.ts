@@ -1,8 +1,11 @@
-import { sql } from "kysely";
+import { cardBudgetReopensAt } from "../billing/dunning-policy.ts";
 import type { ChargeAttempt, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
+import { recordAttemptStarted, scheduleCollection } from "../invoices/invoice-transitions.ts";
 import type { TokenChargeRequest } from "../oen/types.ts";
+import type { SideEffects } from "../outbox/side-effects.ts";
+import { BILLING_STATES } from "../subscriptions/subscription-transitions.ts";
 import { revealToken } from "../vault/token-vault.ts";
 import { orderIdFor } from "./order-id.ts";
 
@@ -11,7 +14,11 @@ export type Claim =
   | { kind: "settled"; status: Invoice["status"] | "missing" }
   | { kind: "in_flight"; attempt: ChargeAttempt }
   | { kind: "not_due"; at: Date | null }
+  | { kind: "not_collectable"; subscriptionStatus: string }
   | { kind: "no_card" };
+
+// Attempts that reached (or may have reached) the card network count against its budget.
+const COUNTED = ["sending", "unknown", "succeeded", "declined"] as const;
 
 /**
  * Decides, under the invoice's row lock, whether a charge may be sent, and if
@@ -20,7 +27,7 @@ export type Claim =
  * partial unique index `charge_attempts_one_in_flight` stops any other
  * attempt on the invoice, even from a worker that lost its lock or crashed.
  */
-export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | "dunning">, invoiceId: string): Promise<Claim> {
+export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | "dunning">, invoiceId: string, effects: SideEffects): Promise<Claim> {
   return deps.db.transaction().execute(async (tx): Promise<Claim> => {
     const invoice = await tx.selectFrom("invoices").selectAll().where("id", "=", invoiceId).forUpdate().executeTakeFirst();
     if (invoice === undefined) return { kind: "settled", status: "missing" };
@@ -41,10 +48,8 @@ export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | 
       .select(["subscriptions.status", "customers.id as customerId", "customers.name", "customers.email"])
       .where("subscriptions.id", "=", invoice.subscription_id)
       .executeTakeFirstOrThrow();
-    if (subscription.status === "canceled" || subscription.status === "incomplete_expired") {
-      await tx.updateTable("invoices").set({ status: "void", next_attempt_at: null, updated_at: now }).where("id", "=", invoiceId).execute();
-      return { kind: "settled", status: "void" };
-    }
+    // Ending a subscription voids its open invoices in the same transaction; this only guards that promise.
+    if (!BILLING_STATES.includes(subscription.status)) return { kind: "not_collectable", subscriptionStatus: subscription.status };
     const card = await tx
       .selectFrom("payment_tokens")
       .selectAll()
@@ -52,23 +57,23 @@ export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | 
       .where("status", "=", "active")
       .executeTakeFirst();
     if (card === undefined) {
-      await tx.updateTable("invoices").set({ next_attempt_at: null, updated_at: now }).where("id", "=", invoiceId).execute();
+      await scheduleCollection(tx, effects, invoiceId, null, now);
       return { kind: "no_card" };
     }
 
-    // Card networks allow a card only so many attempts in a window (15 in 30 days by default),
-    // across all of its invoices: past that, wait until the oldest attempt leaves the window.
-    const window = await tx
+    // Card networks allow a card only so many attempts in a window, across all of its invoices.
+    const recent = await tx
       .selectFrom("charge_attempts")
-      .select([sql<string>`count(*)`.as("n"), sql<Date | null>`min(clock_at)`.as("oldest")])
+      .select("clock_at")
       .where("payment_token_id", "=", card.id)
-      .where("status", "in", ["sending", "unknown", "succeeded", "declined"])
-      .where("clock_at", ">", new Date(now.getTime() - deps.dunning.cardAttemptWindowMs))
-      .executeTakeFirstOrThrow();
-    if (Number(window.n) >= deps.dunning.cardAttemptLimit) {
-      const at = new Date(window.oldest!.getTime() + deps.dunning.cardAttemptWindowMs);
-      await tx.updateTable("invoices").set({ next_attempt_at: at, updated_at: now }).where("id", "=", invoiceId).execute();
-      return { kind: "not_due", at };
+      .where("status", "in", COUNTED)
+      .orderBy("clock_at", "desc")
+      .limit(deps.dunning.cardAttemptLimit)
+      .execute();
+    const reopensAt = cardBudgetReopensAt(recent.map((r) => r.clock_at), now, deps.dunning);
+    if (reopensAt !== null) {
+      await scheduleCollection(tx, effects, invoiceId, reopensAt, now);
+      return { kind: "not_due", at: reopensAt };
     }
 
     const attemptNo = invoice.attempt_count + 1;
@@ -94,7 +99,7 @@ export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | 
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await tx.updateTable("invoices").set({ attempt_count: attemptNo, next_attempt_at: null, updated_at: now }).where("id", "=", invoice.id).execute();
+    await recordAttemptStarted(tx, invoice.id, attemptNo, now);
     const token = await revealToken(tx, deps.config.tokenKeys, card, {
       actor: "charge-worker",
       reason: `charge invoice ${invoice.id} cycle ${invoice.cycle}`,

@@ -1,10 +1,10 @@
 import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
 import { OenConfigError } from "../oen/errors.ts";
+import { createSideEffects } from "../outbox/side-effects.ts";
 import { abandonedAfterMs } from "./abandoned-after.ts";
 import { lookupVerdict } from "./lookup-verdict.ts";
 import { settleAttempt, type Settlement, type SettleResult } from "./settle-attempt.ts";
-import { createSideEffects } from "../outbox/side-effects.ts";
 
 export type ResolveResult =
   | { kind: "settled"; verdict: "succeeded" | "declined" | "not_found"; settled: SettleResult }
@@ -39,19 +39,17 @@ export async function resolveAttempt(deps: Deps, attemptId: string): Promise<Res
   } catch (error) {
     if (error instanceof OenConfigError) throw error;
     deps.logger.warn({ orderId: attempt.order_id, err: (error as Error).message }, "order lookup failed; will look again");
-    await noteLookup(deps, attemptId);
-    return { kind: "wait", retryInMs: lookupBackoffMs(attempt.lookup_count), why: "oen_unavailable" };
+    return { kind: "wait", retryInMs: await noteLookup(deps, attemptId, lookupBackoffMs(attempt.lookup_count)), why: "oen_unavailable" };
   }
   const verdict = lookupVerdict(transactions, ageMs, deps.config.oen.lookupSettleMs);
   if (verdict.kind === "pending") {
-    await noteLookup(deps, attemptId);
     const backoff = lookupBackoffMs(attempt.lookup_count);
     // Nothing recorded yet: look again no later than the moment "nothing" becomes proof.
     const retryInMs = transactions.length === 0 ? Math.max(250, Math.min(backoff, deps.config.oen.lookupSettleMs - ageMs)) : backoff;
-    return { kind: "wait", retryInMs, why: "pending" };
+    return { kind: "wait", retryInMs: await noteLookup(deps, attemptId, retryInMs), why: "pending" };
   }
   if (verdict.kind === "succeeded" && verdict.duplicates.length > 0) {
-    deps.logger.error({ orderId: attempt.order_id, transactions: [verdict.transactionHid, ...verdict.duplicates] }, "several successful Oen transactions for one orderId: refund the extras");
+    deps.logger.error({ orderId: attempt.order_id, transactions: [verdict.transactionHid, ...verdict.duplicates] }, "several successful Oen transactions for one orderId");
   }
   const settlement: Settlement =
     verdict.kind === "succeeded"
@@ -67,12 +65,18 @@ export async function resolveAttempt(deps: Deps, attemptId: string): Promise<Res
   return { kind: "settled", verdict: verdict.kind, settled };
 }
 
-async function noteLookup(deps: Deps, attemptId: string): Promise<void> {
+/** Counts a lookup that decided nothing and records when the next one is due; returns the wait. */
+async function noteLookup(deps: Pick<Deps, "db">, attemptId: string, retryInMs: number): Promise<number> {
   await deps.db
     .updateTable("charge_attempts")
-    .set((eb) => ({ lookup_count: eb("lookup_count", "+", 1), last_lookup_at: new Date() }))
+    .set((eb) => ({
+      lookup_count: eb("lookup_count", "+", 1),
+      last_lookup_at: sql<Date>`now()`,
+      next_lookup_at: sql<Date>`now() + make_interval(secs => ${retryInMs / 1000})`,
+    }))
     .where("id", "=", attemptId)
     .execute();
+  return retryInMs;
 }
 
 /** 2 s, 4 s, 8 s … capped at 5 minutes. */

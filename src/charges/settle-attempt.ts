@@ -1,14 +1,16 @@
 import type { Transaction } from "kysely";
+import type { AttentionCode } from "../billing/charge-codes.ts";
 import type { ChargeAttempt, Database, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { applyDecline } from "../dunning/apply-decline.ts";
+import { holdForAttention, markPaid, scheduleCollection } from "../invoices/invoice-transitions.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
-import { skipMissedPeriods } from "../subscriptions/skip-missed-periods.ts";
+import { reactivate } from "../subscriptions/subscription-transitions.ts";
 
 export type Settlement =
   | { kind: "succeeded"; transactionHid: string; authCode: string | null }
   | { kind: "declined"; code: string | null; message: string | null }
-  | { kind: "failed"; code: string; message: string }
+  | { kind: "refused"; code: AttentionCode; message: string }
   | { kind: "unknown"; code: string; message: string }
   | { kind: "not_found" };
 
@@ -21,21 +23,19 @@ export interface SettleResult {
 
 type SettleDeps = Pick<Deps, "clock" | "config" | "logger" | "dunning">;
 
-const CONFIG_ERROR_RETRY_MS = 60 * 60 * 1000;
+// Oen refusing the merchant does not change by the hour: try once a day until ops fix it.
+const ATTENTION_RETRY_MS = 24 * 3600_000;
+// After an ambiguous answer, the first order lookup waits a little: Oen may still be recording the charge.
+export const FIRST_LOOKUP_DELAY_MS = 2_000;
 
 /**
  * Records what became of an attempt and what it means for its invoice and
- * subscription, in one transaction under the invoice's row lock. Only an
- * attempt still `sending`/`unknown` can be settled, so two settlers (the
- * worker that sent it and the reconciler) cannot both apply an outcome.
+ * subscription, in one transaction under their row locks, through their
+ * transitions. Only an attempt still `sending`/`unknown` can be settled, so
+ * two settlers (the worker that sent it and the resolver) cannot both apply
+ * an outcome. The follow-up jobs (the next charge, a lookup) go to the outbox.
  */
-export async function settleAttempt(
-  deps: SettleDeps,
-  tx: Transaction<Database>,
-  attemptId: string,
-  settlement: Settlement,
-  effects: SideEffects,
-): Promise<SettleResult> {
+export async function settleAttempt(deps: SettleDeps, tx: Transaction<Database>, attemptId: string, settlement: Settlement, effects: SideEffects): Promise<SettleResult> {
   const current = await tx
     .selectFrom("charge_attempts")
     .innerJoin("invoices", "invoices.id", "charge_attempts.invoice_id")
@@ -43,45 +43,48 @@ export async function settleAttempt(
     .where("charge_attempts.id", "=", attemptId)
     .executeTakeFirstOrThrow();
   // Subscription before invoice, the order every writer locks them in (no deadlocks).
-  await tx.selectFrom("subscriptions").select("id").where("id", "=", current.subscription_id).forUpdate().execute();
+  const subscription = await tx.selectFrom("subscriptions").select("status").where("id", "=", current.subscription_id).forUpdate().executeTakeFirstOrThrow();
   const invoice = await tx.selectFrom("invoices").selectAll().where("id", "=", current.invoice_id).forUpdate().executeTakeFirstOrThrow();
   const now = deps.clock.now();
-  const fields = attemptFields(settlement);
   const attempt = await tx
     .updateTable("charge_attempts")
-    .set({ ...fields, ...(settlement.kind === "unknown" ? {} : { resolved_at: new Date() }) })
+    .set({ ...attemptFields(settlement), ...(settlement.kind === "unknown" ? {} : { resolved_at: new Date() }) })
     .where("id", "=", attemptId)
     .where("status", "in", ["sending", "unknown"])
     .returningAll()
     .executeTakeFirst();
   if (attempt === undefined) {
     const settled = await tx.selectFrom("charge_attempts").selectAll().where("id", "=", attemptId).executeTakeFirstOrThrow();
+    if (settlement.kind === "succeeded" && settled.status !== "succeeded") {
+      deps.logger.error({ invoiceId: invoice.id, orderId: settled.order_id, settledAs: settled.status, oenTransactionId: settlement.transactionHid }, "Oen charged an attempt already settled otherwise");
+    }
     return { applied: false, invoice, attempt: settled };
   }
-
   if (invoice.status !== "open") {
-    // Canceled (invoice void) while this attempt was in flight: record the fact, change
-    // nothing else. Money taken for a void invoice must be given back by a person.
+    // Paid by another attempt, or void (canceled while this one was in flight).
     if (settlement.kind === "succeeded") {
-      deps.logger.error({ invoiceId: invoice.id, invoiceStatus: invoice.status, orderId: attempt.order_id, oenTransactionId: settlement.transactionHid }, "a charge succeeded for an invoice that is no longer open: refund it");
+      deps.logger.error({ invoiceId: invoice.id, invoiceStatus: invoice.status, orderId: attempt.order_id, oenTransactionId: settlement.transactionHid }, "a charge succeeded for an invoice that is no longer open");
     }
     return { applied: true, attempt, invoice };
   }
+  const result = (updated: Invoice | undefined): SettleResult => ({ applied: true, attempt, invoice: updated ?? invoice });
   switch (settlement.kind) {
-    case "succeeded":
-      return { applied: true, attempt, invoice: await markPaid(tx, invoice, attempt, now, deps.config.billingTimezone, effects) };
+    case "succeeded": {
+      const paid = await markPaid(tx, effects, invoice.id, attempt, now);
+      if (subscription.status === "past_due" || subscription.status === "unpaid") await reactivate(tx, invoice.subscription_id, now, deps.config.billingTimezone);
+      return result(paid);
+    }
     case "declined":
-      return { applied: true, attempt, invoice: await applyDecline(deps, tx, invoice, attempt, now, effects) };
-    case "failed":
-      // Our configuration is wrong (token, IP allowlist, activation): nothing was charged.
-      // The invoice stays open and is tried again later, once ops have fixed it.
-      deps.logger.error({ invoiceId: invoice.id, orderId: attempt.order_id, code: settlement.code }, "Oen refused the charge request: configuration needs attention");
-      return { applied: true, attempt, invoice: await scheduleInvoice(tx, invoice.id, new Date(now.getTime() + CONFIG_ERROR_RETRY_MS), now) };
+      return result(await applyDecline(deps, tx, invoice, attempt, now, effects));
+    case "refused":
+      deps.logger.error({ invoiceId: invoice.id, orderId: attempt.order_id, code: settlement.code }, "Oen refused the merchant, not the card: the invoice needs attention");
+      return result(await holdForAttention(tx, effects, invoice.id, settlement.code, new Date(now.getTime() + ATTENTION_RETRY_MS), now));
     case "not_found":
       // Proven never charged: the invoice may be charged again right away.
-      return { applied: true, attempt, invoice: await scheduleInvoice(tx, invoice.id, now, now) };
+      return result(await scheduleCollection(tx, effects, invoice.id, now, now));
     case "unknown":
-      return { applied: true, attempt, invoice };
+      effects.resolve(attempt.id, FIRST_LOOKUP_DELAY_MS);
+      return result(undefined);
   }
 }
 
@@ -91,49 +94,11 @@ function attemptFields(settlement: Settlement) {
       return { status: "succeeded" as const, oen_transaction_hid: settlement.transactionHid, auth_code: settlement.authCode };
     case "declined":
       return { status: "declined" as const, code: settlement.code, message: settlement.message };
-    case "failed":
+    case "refused":
       return { status: "failed" as const, code: settlement.code, message: settlement.message };
     case "unknown":
       return { status: "unknown" as const, code: settlement.code, message: settlement.message };
     case "not_found":
       return { status: "not_found" as const };
   }
-}
-
-async function markPaid(tx: Transaction<Database>, invoice: Invoice, attempt: ChargeAttempt, now: Date, zone: string, effects: SideEffects): Promise<Invoice> {
-  const paid = await tx
-    .updateTable("invoices")
-    .set({ status: "paid", paid_at: now, next_attempt_at: null, dunning_deadline_at: null, updated_at: now })
-    .where("id", "=", invoice.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  // Paid again after dunning: back to active; the period continues from the original anchor.
-  const recovered = await tx
-    .updateTable("subscriptions")
-    .set({ status: "active", updated_at: now })
-    .where("id", "=", invoice.subscription_id)
-    .where("status", "in", ["past_due", "unpaid"])
-    .executeTakeFirst();
-  if (recovered.numUpdatedRows > 0n) await skipMissedPeriods(tx, invoice.subscription_id, now, zone);
-  await effects.event(tx, {
-    type: "invoice.paid",
-    dedupeKey: `invoice.paid:${invoice.id}`,
-    data: {
-      invoiceId: invoice.id,
-      subscriptionId: invoice.subscription_id,
-      cycle: invoice.cycle,
-      amount: invoice.amount,
-      currency: invoice.currency,
-      periodStart: invoice.period_start.toISOString(),
-      periodEnd: invoice.period_end.toISOString(),
-      orderId: attempt.order_id,
-      oenTransactionId: attempt.oen_transaction_hid,
-    },
-    occurredAt: now,
-  });
-  return paid;
-}
-
-async function scheduleInvoice(tx: Transaction<Database>, invoiceId: string, at: Date, now: Date): Promise<Invoice> {
-  return tx.updateTable("invoices").set({ next_attempt_at: at, updated_at: now }).where("id", "=", invoiceId).returningAll().executeTakeFirstOrThrow();
 }

@@ -1,7 +1,8 @@
 import type { ColumnType, Generated, Selectable } from "kysely";
 import type { NoticeKind } from "../billing/dunning-policy.ts";
 import type { PlatformEventBody } from "../events/platform-event.ts";
-import type { ProductDetail } from "../oen/types.ts";
+import type { AttentionCode } from "../billing/charge-codes.ts";
+import type { ProductDetail } from "../billing/product-details.ts";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -96,6 +97,9 @@ export interface InvoicesTable {
   dunning_deadline_at: Generated<Date | null>;
   last_failed_at: Generated<Date | null>;
   paid_at: Timestamp | null;
+  /** Oen refused the merchant (configuration, K0001): held for ops, retried slowly, never dunned. */
+  attention_code: ColumnType<AttentionCode | null, AttentionCode | null | undefined, AttentionCode | null>;
+  attention_since: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -116,6 +120,7 @@ export interface ChargeAttemptsTable {
   auth_code: string | null;
   lookup_count: Generated<number>;
   last_lookup_at: Timestamp | null;
+  next_lookup_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
   resolved_at: Timestamp | null;
   /** The billing clock's now when the attempt was made (created_at is Postgres' wall clock). */

@@ -1,39 +1,22 @@
 import type { Transaction } from "kysely";
 import type { FinalState } from "../billing/dunning-policy.ts";
 import type { Database, Invoice } from "../db/database.ts";
+import { markUncollectible, scheduleCollection } from "../invoices/invoice-transitions.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
+import { cancel, markUnpaid } from "../subscriptions/subscription-transitions.ts";
 
 /**
- * The end of dunning: `canceled` ends the subscription and writes the invoice
- * off; `unpaid` keeps both, the invoice open, so a new card can still pay it.
+ * The end of dunning: `canceled` writes the invoice off and ends the
+ * subscription (cause `dunning`); `unpaid` keeps both, the invoice open with
+ * nothing scheduled, so a new card can still pay it.
  */
-export async function applyFinalState(tx: Transaction<Database>, effects: SideEffects, invoice: Invoice, state: FinalState, now: Date): Promise<Invoice> {
-  const data = { subscriptionId: invoice.subscription_id, invoiceId: invoice.id, cause: "dunning" };
+export async function applyFinalState(tx: Transaction<Database>, effects: SideEffects, invoice: Invoice, state: FinalState, now: Date): Promise<Invoice | undefined> {
   if (state === "canceled") {
-    const ended = await tx
-      .updateTable("subscriptions")
-      .set({ status: "canceled", canceled_at: now, ended_at: now, next_renewal_at: null, cancel_at_period_end: false, updated_at: now })
-      .where("id", "=", invoice.subscription_id)
-      .where("status", "in", ["active", "past_due", "unpaid"])
-      .executeTakeFirst();
-    if (ended.numUpdatedRows > 0n) {
-      await effects.event(tx, { type: "subscription.canceled", dedupeKey: `subscription.canceled:${invoice.subscription_id}`, data, occurredAt: now });
-    }
-  } else {
-    const unpaid = await tx
-      .updateTable("subscriptions")
-      .set({ status: "unpaid", updated_at: now })
-      .where("id", "=", invoice.subscription_id)
-      .where("status", "in", ["active", "past_due"])
-      .executeTakeFirst();
-    if (unpaid.numUpdatedRows > 0n) {
-      await effects.event(tx, { type: "subscription.unpaid", dedupeKey: `subscription.unpaid:${invoice.id}`, data, occurredAt: now });
-    }
+    const written = await markUncollectible(tx, invoice.id, now);
+    await cancel(tx, effects, { id: invoice.subscription_id, cause: "dunning", now });
+    return written;
   }
-  return tx
-    .updateTable("invoices")
-    .set({ status: state === "canceled" ? "uncollectible" : "open", next_attempt_at: null, dunning_deadline_at: null, updated_at: now })
-    .where("id", "=", invoice.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const held = await scheduleCollection(tx, effects, invoice.id, null, now, null);
+  await markUnpaid(tx, effects, invoice.subscription_id, invoice.id, now);
+  return held;
 }

@@ -1,15 +1,13 @@
-import type { ConfigErrorCode, DeclineCode, UnknownReason } from "./types.ts";
+import { isAttentionCode, isDeclineCode, type AttentionCode, type DeclineCode, type UnknownReason } from "../billing/charge-codes.ts";
 import { NOT_JSON, type OenExchange } from "./send-oen-request.ts";
 
 /** Oen's answer in the terms of api/error-codes.md and developers/errors.md. */
 export type OenVerdict =
   | { kind: "ok"; data: unknown }
   | { kind: "declined"; code: DeclineCode; message: string }
-  | { kind: "config_error"; code: ConfigErrorCode; httpStatus: number; message: string }
+  | { kind: "refused"; code: AttentionCode; httpStatus: number; message: string }
   | { kind: "unknown"; reason: UnknownReason; httpStatus?: number; message: string };
 
-const DECLINE_CODES: ReadonlySet<string> = new Set<DeclineCode>(["T0001", "T0002", "T0003", "T0004", "T0005", "K0001"]);
-const CONFIG_CODES: ReadonlySet<string> = new Set<ConfigErrorCode>(["V0001", "V0002", "V0003"]);
 const MAX_MESSAGE_LENGTH = 300;
 
 /**
@@ -25,15 +23,13 @@ export function classifyOenExchange(exchange: OenExchange, secrets: readonly str
   const message = describe(httpStatus, json, envelope, secrets);
 
   if (httpStatus === 200 && code === "S0000") return { kind: "ok", data: envelope?.data ?? {} };
-  if (httpStatus === 401) return { kind: "config_error", code: "A0001", httpStatus, message };
+  if (httpStatus === 401) return { kind: "refused", code: "A0001", httpStatus, message };
   // The IP allowlist answers 403 with only `message`.
-  if (httpStatus === 403) return { kind: "config_error", code: "FORBIDDEN", httpStatus, message };
-  if (httpStatus === 400 && code !== undefined && DECLINE_CODES.has(code)) {
-    return { kind: "declined", code: code as DeclineCode, message };
-  }
-  if (httpStatus === 400 && code !== undefined && CONFIG_CODES.has(code)) {
-    return { kind: "config_error", code: code as ConfigErrorCode, httpStatus, message };
-  }
+  if (httpStatus === 403) return { kind: "refused", code: "FORBIDDEN", httpStatus, message };
+  const known = code ?? null;
+  if (httpStatus === 400 && isDeclineCode(known)) return { kind: "declined", code: known, message };
+  // K0001 (risk control) and V000x refuse the merchant, not the card.
+  if (httpStatus === 400 && isAttentionCode(known)) return { kind: "refused", code: known, httpStatus, message };
   if (httpStatus === 409 && code === "C026") return { kind: "unknown", reason: "C026", httpStatus, message };
   if (httpStatus === 504) return { kind: "unknown", reason: "gateway_timeout", httpStatus, message };
   if (httpStatus >= 500) {

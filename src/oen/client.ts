@@ -3,7 +3,8 @@ import { silentLogger, type Logger } from "../log.ts";
 import { classifyOenExchange, type OenVerdict } from "./classify-oen-exchange.ts";
 import { OenConfigError, OenError, OenUnavailableError } from "./errors.ts";
 import { sendOenRequest, type OenRequest, type OenTransport } from "./send-oen-request.ts";
-import type { ChargeOutcome, CheckoutTokenRequest, OenTransaction, TokenChargeRequest, UnknownReason } from "./types.ts";
+import type { UnknownReason } from "../billing/charge-codes.ts";
+import type { ChargeOutcome, CheckoutTokenRequest, OenTransaction, TokenChargeRequest } from "./types.ts";
 
 export interface OenClientOptions {
   apiUrl: string;
@@ -65,7 +66,7 @@ export function createOenClient(options: OenClientOptions): OenClient {
           if (value === undefined) throw new OenError(`Oen ${label}: unexpected response shape`, 200);
           return value;
         }
-        case "config_error":
+        case "refused":
           throw new OenConfigError(verdict.code, verdict.httpStatus, `Oen ${label} refused: ${verdict.message}`);
         case "declined":
           throw new OenError(`Oen ${label}: ${verdict.message}`, 400);

@@ -1,4 +1,4 @@
-import type { ConfigErrorCode, UnknownReason } from "./types.ts";
+import type { AttentionCode, UnknownReason } from "../billing/charge-codes.ts";
 
 // Thrown by the client's reads and createCheckoutToken (chargeToken returns a ChargeOutcome instead).
 // Messages are built from HTTP statuses and Oen's codes only, never from request headers or
@@ -18,9 +18,9 @@ export class OenError extends Error {
 /** Oen refuses our configuration (API token, merchant, activation, IP allowlist): retrying cannot help. */
 export class OenConfigError extends OenError {
   override name = "OenConfigError";
-  readonly code: ConfigErrorCode;
+  readonly code: AttentionCode;
 
-  constructor(code: ConfigErrorCode, httpStatus: number, message: string) {
+  constructor(code: AttentionCode, httpStatus: number, message: string) {
     super(message, httpStatus);
     this.code = code;
   }

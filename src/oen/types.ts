@@ -1,13 +1,10 @@
+import type { AttentionCode, DeclineCode, UnknownReason } from "../billing/charge-codes.ts";
+
 // Wire types of Oen's Payment API and the typed outcomes our client maps them to.
 // Source: ../shared/oen-docs/api/*.md (the docs are the authority).
 
-export interface ProductDetail {
-  productionCode: string;
-  description: string;
-  quantity: number;
-  unit: string;
-  unitPrice: number;
-}
+export type { ProductDetail } from "../billing/product-details.ts";
+import type { ProductDetail } from "../billing/product-details.ts";
 
 export interface CheckoutTokenRequest {
   successUrl: string | null;
@@ -69,26 +66,13 @@ export interface TokenWebhook {
   message?: string | null;
 }
 
-/** Every code Oen answers a declined card charge with (api/error-codes.md). */
-export const DECLINE_CODES = ["T0001", "T0002", "T0003", "T0004", "T0005", "K0001"] as const;
-export type DeclineCode = (typeof DECLINE_CODES)[number];
-export type ConfigErrorCode = "A0001" | "V0001" | "V0002" | "V0003" | "FORBIDDEN";
-/**
- * Why a charge's result is unknown. `unexpected_response`: an answer Oen's docs do not describe
- * (a 200 without a transaction id, a body that is not JSON, a 404/405 page, an unlisted code).
- */
-export type UnknownReason =
-  | "timeout"
-  | "connection"
-  | "http_5xx"
-  | "gateway_timeout"
-  | "C026"
-  | "F0001"
-  | "unexpected_response";
+export type { AttentionCode, ConfigErrorCode, DeclineCode, UnknownReason } from "../billing/charge-codes.ts";
+export { DECLINE_CODES } from "../billing/charge-codes.ts";
 
 /** What one POST /token/transactions call tells us. Never throws for Oen's answers. */
 export type ChargeOutcome =
   | { kind: "succeeded"; transactionHid: string; authCode?: string }
   | { kind: "declined"; code: DeclineCode; message: string }
-  | { kind: "config_error"; code: ConfigErrorCode; httpStatus: number; message: string }
+  /** Oen refused us, not the card (configuration, K0001): held for ops, never dunned. */
+  | { kind: "refused"; code: AttentionCode; httpStatus: number; message: string }
   | { kind: "unknown"; reason: UnknownReason; httpStatus?: number; message: string };

@@ -6,22 +6,39 @@ import { recordEvent, type RecordEventInput } from "../events/record-event.ts";
 import { enqueueNotice } from "../notify/enqueue-notice.ts";
 import type { NoticeData } from "../notify/notice-templates.ts";
 import { queueNotice } from "../notify/queue-notice.ts";
+import { enqueueCharge, enqueueResolve } from "../queues/enqueue.ts";
+
+/** The fields of an invoice that say whether and when its next charge runs. */
+export interface CollectableInvoice {
+  id: string;
+  attempt_count: number;
+  next_attempt_at: Date | null;
+}
 
 /**
- * Notices and platform events decided inside a transaction (a transactional
- * outbox): written with the state change that caused them, enqueued once the
- * transaction committed. Whatever fails to enqueue is picked up by the sweep.
+ * What a transition causes beyond its own row (a transactional outbox):
+ * notices and platform events are written in the transition's transaction,
+ * and every job (charge, order lookup, notice, event) is enqueued once the
+ * transaction committed. Postgres already holds each job's truth (an
+ * invoice's next_attempt_at, an attempt's status, a pending notice), so
+ * whatever fails to enqueue is picked up by the sweep.
  */
 export interface SideEffects {
   notice(db: Kysely<Database>, input: NoticeData & { subscriptionId: string; cycle: number }): Promise<void>;
   event(db: Kysely<Database>, input: RecordEventInput): Promise<void>;
+  /** The invoice's next charge, at its next_attempt_at (nothing when that is null). */
+  charge(invoice: CollectableInvoice): void;
+  /** An order lookup of an attempt whose outcome is unknown, after `delayMs`. */
+  resolve(attemptId: string, delayMs: number): void;
   /** Call after the commit. */
   flush(): Promise<void>;
 }
 
-export function createSideEffects(deps: Pick<Deps, "queues" | "config" | "logger">): SideEffects {
+export function createSideEffects(deps: Pick<Deps, "queues" | "config" | "logger" | "clock">): SideEffects {
   const notices: string[] = [];
   const events: string[] = [];
+  const charges = new Map<string, CollectableInvoice>();
+  const resolves = new Map<string, number>();
   return {
     async notice(db, input) {
       const id = await queueNotice(db, { ...input, timeZone: deps.config.billingTimezone });
@@ -31,12 +48,26 @@ export function createSideEffects(deps: Pick<Deps, "queues" | "config" | "logger
       const id = await recordEvent(db, input);
       if (id !== undefined) events.push(id);
     },
+    charge(invoice) {
+      // The last word of the transaction wins: a later transition in it may have rescheduled the invoice.
+      charges.set(invoice.id, invoice);
+    },
+    resolve(attemptId, delayMs) {
+      resolves.set(attemptId, delayMs);
+    },
     async flush() {
       try {
+        const now = deps.clock.now().getTime();
+        for (const invoice of charges.values()) {
+          if (invoice.next_attempt_at !== null) await enqueueCharge(deps, invoice, invoice.next_attempt_at.getTime() - now);
+        }
+        charges.clear();
+        for (const [attemptId, delayMs] of resolves) await enqueueResolve(deps, attemptId, delayMs);
+        resolves.clear();
         for (const id of notices.splice(0)) await enqueueNotice(deps, id);
         for (const id of events.splice(0)) await enqueueEvent(deps, id);
       } catch (error) {
-        deps.logger.warn({ err: (error as Error).message }, "could not enqueue notices/events; the sweep will");
+        deps.logger.warn({ err: (error as Error).message }, "could not enqueue jobs, notices or events; the sweep will");
       }
     },
   };

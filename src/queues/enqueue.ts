@@ -10,6 +10,11 @@ export async function enqueueCharge(deps: Pick<Deps, "queues">, invoice: { id: s
   await addJob(deps.queues.charges, "charge", { invoiceId: invoice.id }, { jobId: jobIds.charge(invoice.id, invoice.attempt_count), delay: Math.max(0, Math.round(delayMs)) });
 }
 
-export async function enqueueResolve(deps: Pick<Deps, "queues">, attempt: { id: string; lookup_count: number }, delayMs = 0): Promise<void> {
-  await addJob(deps.queues.charges, "resolve", { attemptId: attempt.id }, { jobId: jobIds.resolve(attempt.id, attempt.lookup_count), delay: Math.max(0, Math.round(delayMs)) });
+/**
+ * Enqueues the order lookup of an attempt. One job per attempt: while it
+ * waits (delayed, with its own backoff) another enqueue is a no-op, so stuck
+ * attempts never multiply their jobs.
+ */
+export async function enqueueResolve(deps: Pick<Deps, "queues">, attemptId: string, delayMs = 0): Promise<void> {
+  await addJob(deps.queues.lookups, "resolve", { attemptId }, { jobId: jobIds.resolve(attemptId), delay: Math.max(0, Math.round(delayMs)) });
 }

@@ -45,7 +45,7 @@ export type NotificationJob = NoticeJob | PlatformEventJob;
 /** BullMQ job ids must not contain ":"; every id here is built from our own [a-z0-9_-] ids. */
 export const jobIds = {
   charge: (invoiceId: string, attemptCount: number) => `charge-${invoiceId}-a${attemptCount}`,
-  resolve: (attemptId: string, lookupCount: number) => `resolve-${attemptId}-l${lookupCount}`,
+  resolve: (attemptId: string) => `resolve-${attemptId}`,
   tokenWebhook: (checkoutId: string, digest: string) => `oen-token-${checkoutId}-${digest}`,
   otherWebhook: (digest: string) => `oen-other-${digest}`,
   notice: (noticeId: string) => `notice-${noticeId}`,

@@ -2,6 +2,8 @@ export const QUEUE_NAMES = {
   webhooks: "oen-webhooks",
   renewals: "renewals",
   charges: "charges",
+  // Order lookups have their own queue and rate, so a backlog of unknown outcomes never starves charges.
+  lookups: "oen-lookups",
   notifications: "notifications",
 } as const;
 

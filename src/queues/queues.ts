@@ -5,7 +5,8 @@ import type { ChargeJob, NotificationJob, ResolveAttemptJob, WebhookJob } from "
 export interface Queues {
   webhooks: Queue<WebhookJob>;
   renewals: Queue<Record<string, never>>;
-  charges: Queue<ChargeJob | ResolveAttemptJob>;
+  charges: Queue<ChargeJob>;
+  lookups: Queue<ResolveAttemptJob>;
   notifications: Queue<NotificationJob>;
   all: Queue[];
   close(): Promise<void>;
@@ -30,7 +31,7 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
     prefix,
     defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } },
   });
-  const charges = new Queue<ChargeJob | ResolveAttemptJob>(QUEUE_NAMES.charges, {
+  const charges = new Queue<ChargeJob>(QUEUE_NAMES.charges, {
     connection,
     prefix,
     defaultJobOptions: {
@@ -38,6 +39,17 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
       backoff: { type: "exponential", delay: 2_000 },
       // Removed on completion so the sweep can always enqueue the invoice again;
       // Postgres, not the job id, is what prevents a double charge.
+      removeOnComplete: true,
+      removeOnFail: { age: DAY_SECONDS },
+    },
+  });
+  const lookups = new Queue<ResolveAttemptJob>(QUEUE_NAMES.lookups, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      // The job backs off by itself (moveToDelayed) while Oen cannot tell yet; these attempts cover crashed runs.
+      attempts: 8,
+      backoff: { type: "exponential", delay: 2_000 },
       removeOnComplete: true,
       removeOnFail: { age: DAY_SECONDS },
     },
@@ -55,13 +67,14 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
       removeOnFail: { age: DAY_SECONDS },
     },
   });
-  const all = [webhooks, renewals, charges, notifications] as Queue[];
+  const all = [webhooks, renewals, charges, lookups, notifications] as Queue[];
   // Connection errors surface in the calls that fail; this only keeps them out of stderr.
   for (const queue of all) queue.on("error", onError);
   return {
     webhooks,
     renewals,
     charges,
+    lookups,
     notifications,
     all,
     async close() {

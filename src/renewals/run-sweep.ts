@@ -74,16 +74,13 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
   });
   await step("renew", async () => {
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
-      const { renewed, canceled } = await renewDueSubscriptions(deps, BATCH, effects);
+      const { renewed, canceled, claimed } = await renewDueSubscriptions(deps, BATCH, effects);
+      await effects.flush();
       report.renewed += renewed.length;
       report.canceled += canceled.length;
-      const now = deps.clock.now().getTime();
-      for (const invoice of renewed) {
-        await enqueueCharge(deps, invoice, invoice.next_attempt_at!.getTime() - now);
-        enqueued.add(invoice.id);
-      }
+      for (const invoice of renewed) enqueued.add(invoice.id);
       report.chargesEnqueued += renewed.length;
-      if (renewed.length + canceled.length < BATCH) break;
+      if (claimed < BATCH) break;
     }
   });
   await step("due invoices", async () => {
@@ -101,10 +98,11 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     report.chargesEnqueued += missing.length;
   });
   await step("unresolved attempts", async () => {
-    // Attempts whose outcome is unknown, including those a crashed worker left `sending`.
+    // Attempts whose outcome is unknown, including those a crashed worker left `sending`; each
+    // keeps its one job, re-added at its own next lookup time (never sooner: that would undo its backoff).
     const unresolved = await deps.db
       .selectFrom("charge_attempts")
-      .select(["id", "lookup_count"])
+      .select(["id", sql<string>`greatest(0, extract(epoch from coalesce(next_lookup_at, now()) - now()) * 1000)`.as("wait_ms")])
       .where((eb) =>
         eb.or([
           eb("status", "=", "unknown"),
@@ -113,7 +111,7 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
       )
       .limit(BATCH * MAX_BATCHES)
       .execute();
-    for (const attempt of unresolved) await enqueueResolve(deps, attempt);
+    for (const attempt of unresolved) await enqueueResolve(deps, attempt.id, Number(attempt.wait_ms));
     report.resolvesEnqueued = unresolved.length;
   });
   await step("dunning deadlines", async () => {

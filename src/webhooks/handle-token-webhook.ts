@@ -1,11 +1,11 @@
-import type { Kysely, Transaction } from "kysely";
+import type { Transaction } from "kysely";
 import { writeAudit } from "../audit/audit-log.ts";
-import { periodBounds } from "../billing/periods.ts";
-import type { CheckoutSession, Database, Invoice, WebhookOutcome } from "../db/database.ts";
+import type { CheckoutSession, Database, WebhookOutcome } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
-import { createInvoiceForCycle } from "../invoices/create-invoice.ts";
+import { collectWithNewCard } from "../invoices/invoice-transitions.ts";
+import { activate } from "../subscriptions/subscription-transitions.ts";
 import type { TokenWebhookJob } from "../queues/jobs.ts";
 import { recordWebhookEvent } from "./record-webhook-event.ts";
 
@@ -13,8 +13,6 @@ export interface TokenWebhookResult {
   outcome: WebhookOutcome;
   reason: string | null;
   subscriptionId?: string;
-  /** An invoice to charge now that a card is on file. */
-  invoiceToCharge?: Invoice;
 }
 
 /**
@@ -56,21 +54,18 @@ export async function handleTokenWebhook(deps: Pick<Deps, "db" | "config" | "clo
 
     const subscription = await tx.selectFrom("subscriptions").selectAll().where("id", "=", subscriptionId).forUpdate().executeTakeFirstOrThrow();
     if (subscription.status === "canceled") return finish("rejected", "subscription_canceled", { subscriptionId });
-    // A page is bound within its 10 minutes; if we only get to the webhook after the
-    // subscription was marked expired, the delay was ours and the customer still subscribed.
     const now = deps.clock.now();
     const paymentTokenId = await storeToken(tx, now, session, job);
-    const activating = session.purpose === "subscribe" && (subscription.status === "incomplete" || subscription.status === "incomplete_expired");
-    await effects.event(tx, {
-      type: activating ? "subscription.activated" : "payment_method.updated",
-      dedupeKey: activating ? `subscription.activated:${subscriptionId}` : `payment_method.updated:${paymentTokenId}`,
-      data: { subscriptionId, paymentMethod: { id: paymentTokenId, last4: job.last4 } },
-      occurredAt: now,
-    });
-
-    const invoiceToCharge =
-      activating ? await activate(tx, deps, subscriptionId, subscription.plan_id) : await retryOpenInvoiceNow(tx, now, subscriptionId);
-    return finish("accepted", null, { subscriptionId, ...(invoiceToCharge ? { invoiceToCharge } : {}) });
+    const paymentMethod = { id: paymentTokenId, last4: job.last4 };
+    if (session.purpose === "subscribe" && (subscription.status === "incomplete" || subscription.status === "incomplete_expired")) {
+      const plan = await tx.selectFrom("plans").selectAll().where("id", "=", subscription.plan_id).executeTakeFirstOrThrow();
+      await activate(tx, effects, { id: subscriptionId, plan, paymentMethod, now, zone: deps.config.billingTimezone });
+    } else {
+      await effects.event(tx, { type: "payment_method.updated", dedupeKey: `payment_method.updated:${paymentTokenId}`, data: { subscriptionId, paymentMethod }, occurredAt: now });
+      // A new card retries the open invoice immediately (the dunning schedule waits no longer).
+      await collectWithNewCard(tx, effects, subscriptionId, now);
+    }
+    return finish("accepted", null, { subscriptionId });
   });
 }
 
@@ -107,36 +102,4 @@ async function storeToken(tx: Transaction<Database>, now: Date, session: Checkou
     detail: { paymentTokenId: id, keyId: sealed.keyId, last4: job.last4 },
   });
   return id;
-}
-
-/** First card on file: the billing anchor is now, and cycle 1 is charged at once. */
-async function activate(tx: Transaction<Database>, deps: Pick<Deps, "config" | "clock">, subscriptionId: string, planId: string): Promise<Invoice | undefined> {
-  const plan = await tx.selectFrom("plans").selectAll().where("id", "=", planId).executeTakeFirstOrThrow();
-  const now = deps.clock.now();
-  const first = periodBounds(now, { interval: plan.interval, intervalCount: plan.interval_count }, 0, deps.config.billingTimezone);
-  await tx
-    .updateTable("subscriptions")
-    .set({
-      status: "active",
-      billing_anchor: now,
-      current_cycle: 1,
-      current_period_start: first.start,
-      current_period_end: first.end,
-      next_renewal_at: first.end,
-      updated_at: now,
-    })
-    .where("id", "=", subscriptionId)
-    .execute();
-  return createInvoiceForCycle(tx, { subscriptionId, plan, cycle: 1, periodStart: first.start, periodEnd: first.end, dueAt: now, now });
-}
-
-/** A new card retries the open invoice immediately (the dunning schedule waits no longer). */
-async function retryOpenInvoiceNow(db: Kysely<Database>, now: Date, subscriptionId: string): Promise<Invoice | undefined> {
-  return db
-    .updateTable("invoices")
-    .set({ next_attempt_at: now, dunning_deadline_at: null, updated_at: now })
-    .where("subscription_id", "=", subscriptionId)
-    .where("status", "=", "open")
-    .returningAll()
-    .executeTakeFirst();
 }

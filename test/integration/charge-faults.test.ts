@@ -60,23 +60,47 @@ describe("charging when Oen misbehaves", () => {
     expect(attempts.map((a) => a.outcome)).toEqual(["succeeded"]);
   });
 
-  it("a configuration error (V0003: high value not activated) fails the job loudly and leaves the invoice open", async () => {
+  async function heldInvoice(code: string) {
+    const attempt = await eventually(() => h.database.db.selectFrom("charge_attempts").selectAll().where("status", "=", "failed").where("code", "=", code).executeTakeFirst());
+    const invoice = await eventually(async () => {
+      const row = await h.database.db.selectFrom("invoices").selectAll().where("id", "=", attempt.invoice_id).executeTakeFirstOrThrow();
+      return row.attention_code !== null && row;
+    });
+    return { attempt, invoice };
+  }
+
+  async function expectHeldForOps(invoice: { id: string; subscription_id: string; status: string; attention_code: string | null; next_attempt_at: Date | null }, code: string) {
+    expect(invoice).toMatchObject({ status: "open", attention_code: code });
+    // Not hourly for ever: once a day until ops fix it.
+    expect(invoice.next_attempt_at!.getTime()).toBeGreaterThan(Date.now() + 23 * 3600_000);
+    const events = await h.database.db.selectFrom("platform_events").select("type").where("dedupe_key", "like", `%${invoice.id}%`).execute();
+    expect(events.map((e) => e.type)).toContain("invoice.needs_attention");
+    expect(events.map((e) => e.type)).not.toContain("invoice.payment_failed");
+    // The customer is never dunned for it.
+    const subscription = await h.database.db.selectFrom("subscriptions").select("status").where("id", "=", invoice.subscription_id).executeTakeFirstOrThrow();
+    expect(subscription.status).toBe("active");
+    expect(await h.database.db.selectFrom("notices").select("kind").where("subscription_id", "=", invoice.subscription_id).execute()).toEqual([]);
+    expect(h.simulator.ledger.successfulCharges(`${invoice.id}-`)).toHaveLength(0);
+  }
+
+  it("a configuration error (V0003: high value not activated) holds the invoice for ops, retried daily, never dunned", async () => {
     const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("faulty", "cus_config"))).json();
     // Oen refuses 200,000 TWD and above unless the merchant activated high-value charges.
     await h.database.db.updateTable("plans").set({ amount: 250_000 }).where("id", "=", "faulty").execute();
     try {
       h.simulator.bindCard(checkoutIdOf(subscription.checkoutUrl), { cardNumber: "4242424242424242", expiry: "12/39", cvc: "123", email: "f@example.com" });
-      const attempt = await eventually(() => h.database.db.selectFrom("charge_attempts").selectAll().where("status", "=", "failed").executeTakeFirst());
-      expect(attempt).toMatchObject({ code: "V0003", amount: 250_000 });
-      const invoice = await h.database.db.selectFrom("invoices").selectAll().where("id", "=", attempt.invoice_id).executeTakeFirstOrThrow();
-      expect(invoice.status).toBe("open");
-      expect(invoice.next_attempt_at!.getTime()).toBeGreaterThan(Date.now() + 50 * 60_000);
-      const failed = await eventually(async () => (await h.service.deps.queues.charges.getJobs(["failed"])).find((j) => j.data && "invoiceId" in j.data));
-      expect(failed.failedReason).toMatch(/V0003/);
-      expect(failed.attemptsMade).toBe(1);
-      expect(h.simulator.ledger.successfulCharges(`${invoice.id}-`)).toHaveLength(0);
+      const { attempt, invoice } = await heldInvoice("V0003");
+      expect(attempt.amount).toBe(250_000);
+      await expectHeldForOps(invoice, "V0003");
     } finally {
       await h.database.db.updateTable("plans").set({ amount: samplePlan.amount }).where("id", "=", "faulty").execute();
     }
+  });
+
+  it("K0001 (Oen's risk control refusing the merchant) is held for ops like a configuration error, not dunned as a card decline", async () => {
+    const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("faulty", "cus_risk"))).json();
+    h.simulator.bindCard(checkoutIdOf(subscription.checkoutUrl), { cardNumber: "4000000000000009", expiry: "12/39", cvc: "123", email: "f@example.com" });
+    const { invoice } = await heldInvoice("K0001");
+    await expectHeldForOps(invoice, "K0001");
   });
 });

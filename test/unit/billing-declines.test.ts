@@ -3,11 +3,11 @@ import {
   classifyDecline,
   declineReason,
   HARD_DECLINE_CODES,
-  isConfigErrorCode,
   SOFT_DECLINE_CODES,
 } from "../../src/billing/declines.ts";
+import { isAttentionCode, isConfigErrorCode } from "../../src/billing/charge-codes.ts";
 
-const NOT_DECLINES = ["S0000", "A0001", "V0001", "V0002", "V0003", "FORBIDDEN", "C026", "F0001", "R0001"];
+const NOT_DECLINES = ["S0000", "K0001", "A0001", "V0001", "V0002", "V0003", "FORBIDDEN", "C026", "F0001", "R0001"];
 
 describe("classifyDecline", () => {
   it.each([
@@ -16,7 +16,6 @@ describe("classifyDecline", () => {
     ["T0003", "hard"],
     ["T0004", "soft"],
     ["T0005", "soft"],
-    ["K0001", "soft"],
   ] as const)("classifies %s as %s", (code, expected) => {
     expect(classifyDecline(code)).toBe(expected);
   });
@@ -37,7 +36,7 @@ describe("classifyDecline", () => {
   });
 
   it("lists every documented decline code exactly once", () => {
-    expect([...SOFT_DECLINE_CODES].sort()).toEqual(["K0001", "T0001", "T0004", "T0005"]);
+    expect([...SOFT_DECLINE_CODES].sort()).toEqual(["T0001", "T0004", "T0005"]);
     expect([...HARD_DECLINE_CODES].sort()).toEqual(["T0002", "T0003"]);
     expect(Object.isFrozen(SOFT_DECLINE_CODES) && Object.isFrozen(HARD_DECLINE_CODES)).toBe(true);
   });
@@ -56,6 +55,16 @@ describe("isConfigErrorCode", () => {
   );
 });
 
+describe("isAttentionCode", () => {
+  it.each(["A0001", "V0001", "V0002", "V0003", "FORBIDDEN", "K0001"])("holds %s for ops: the merchant is refused, not the card", (code) => {
+    expect(isAttentionCode(code)).toBe(true);
+  });
+
+  it.each([null, "T0001", "T0002", "T0003", "T0004", "T0005", "C026", "F0001", "S0000", "R0001", "k0001"])("does not hold %s", (code) => {
+    expect(isAttentionCode(code)).toBe(false);
+  });
+});
+
 describe("declineReason", () => {
   it.each([
     ["T0001", "交易未獲授權", "the payment was declined"],
@@ -63,7 +72,6 @@ describe("declineReason", () => {
     ["T0003", "卡片已過期", "the card has expired"],
     ["T0004", "額度不足", "insufficient credit limit"],
     ["T0005", "發卡銀行拒絕授權", "the card issuer refused the payment"],
-    ["K0001", "交易未通過風險審核", "the payment was refused by risk control"],
     [null, "交易失敗", "the payment failed"],
     ["T0099", "交易失敗", "the payment failed"],
   ])("explains %s", (code, zh, en) => {

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   cardBudgetAllows,
+  cardBudgetReopensAt,
   countCardAttempts,
   createDunningPolicy,
   type DeclineInput,
@@ -43,7 +44,7 @@ describe("the policy", () => {
       retryScheduleMs: [1 * DAY, 3 * DAY, 5 * DAY, 7 * DAY],
       jitterRatio: 0.1,
       finalState: "canceled",
-      softCodes: ["T0001", "T0004", "T0005", "K0001"],
+      softCodes: ["T0001", "T0004", "T0005"],
       hardCodes: ["T0002", "T0003"],
       cardAttemptLimit: 15,
       cardAttemptWindowMs: 30 * DAY,
@@ -64,7 +65,7 @@ describe("the policy", () => {
 
   it("allows an empty schedule (no retries) and moving a code between soft and hard", () => {
     expect(createDunningPolicy({ retryScheduleMs: [] }).retryScheduleMs).toEqual([]);
-    const strict = createDunningPolicy({ softCodes: ["T0001", "T0005", "K0001"], hardCodes: ["T0002", "T0003", "T0004"] });
+    const strict = createDunningPolicy({ softCodes: ["T0001", "T0005"], hardCodes: ["T0002", "T0003", "T0004"] });
     expect(decideAfterDecline(decline({ policy: strict, code: "T0004" })).action).toBe("await_new_card");
   });
 
@@ -79,8 +80,8 @@ describe("the policy", () => {
     ["jitterRatio", { jitterRatio: 0.51 }],
     ["jitterRatio", { jitterRatio: Number.NaN }],
     ["finalState", { finalState: "deleted" as "unpaid" }],
-    ["softCodes", { softCodes: ["T0001", "T0004", "T0005"] }],
-    ["softCodes", { softCodes: ["T0001", "T0004", "T0005", "K0001", "T0002"] }],
+    ["softCodes", { softCodes: ["T0001", "T0004"] }],
+    ["softCodes", { softCodes: ["T0001", "T0004", "T0005", "T0002"] }],
     ["softCodes", { hardCodes: ["T0002", "T0003", "C026" as "T0001"] }],
     ["cardAttemptLimit", { cardAttemptLimit: 0 }],
     ["cardAttemptLimit", { cardAttemptLimit: 2.5 }],
@@ -91,7 +92,7 @@ describe("the policy", () => {
 });
 
 describe("decideAfterDecline: soft declines follow the schedule", () => {
-  it.each(["T0001", "T0004", "T0005", "K0001", null, "T0099"])("retries %s at 1, 3, 5, 7 days, then cancels", (code) => {
+  it.each(["T0001", "T0004", "T0005", null, "T0099"])("retries %s at 1, 3, 5, 7 days, then cancels", (code) => {
     expect(decideAfterDecline(decline({ code }))).toEqual({
       action: "retry",
       at: day(1),
@@ -221,6 +222,19 @@ describe("the card's attempt budget", () => {
     expect(countCardAttempts([new Date(windowStart - 1), new Date(windowStart), new Date(windowStart + 1)], now, defaultDunningPolicy)).toBe(1);
   });
 
+  it("reopens a spent card budget exactly when one more attempt fits again, never earlier", () => {
+    const policy = createDunningPolicy({ cardAttemptLimit: 3, cardAttemptWindowMs: 10 * DAY });
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 20 * DAY }), { maxLength: 8 }), fc.integer({ min: 10 * DAY, max: 20 * DAY }), (offsets, nowMs) => {
+        const times = offsets.filter((t) => t <= nowMs).map((t) => new Date(t));
+        const now = new Date(nowMs);
+        const reopens = cardBudgetReopensAt(times, now, policy);
+        if (cardBudgetAllows(times, now, policy)) return reopens === null;
+        return reopens !== null && reopens > now && cardBudgetAllows(times, reopens, policy) && !cardBudgetAllows(times, new Date(reopens.getTime() - 1), policy);
+      }),
+    );
+  });
+
   it("counts attempts stamped after now (clock skew between workers)", () => {
     expect(countCardAttempts([day(41)], day(40), defaultDunningPolicy)).toBe(1);
   });
@@ -269,7 +283,7 @@ const randomArb = fc.oneof(
   fc.integer({ min: 0, max: 9_999 }).map((n) => n / 10_000),
 );
 const elapsedArb = fc.oneof(fc.nat({ max: 1_000 }), fc.nat({ max: 31 * 24 }).map((hours) => hours * HOUR));
-const softCodeArb = fc.constantFrom("T0001", "T0004", "T0005", "K0001", null);
+const softCodeArb = fc.constantFrom("T0001", "T0004", "T0005", null);
 
 describe("jitter", () => {
   it("keeps a retry after now and within ±jitterRatio of its step around the nominal time", () => {
@@ -420,7 +434,7 @@ describe("previewDunning", () => {
     fc.assert(
       fc.property(
         policyArb,
-        fc.constantFrom("T0001", "T0002", "T0003", "T0004", "T0005", "K0001", null),
+        fc.constantFrom("T0001", "T0002", "T0003", "T0004", "T0005", null),
         fc.nat({ max: 3 }),
         elapsedArb,
         fc.nat({ max: 16 }),

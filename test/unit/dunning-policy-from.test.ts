@@ -13,8 +13,8 @@ describe("dunning policy from configuration", () => {
   });
 
   it("lets DUNNING_HARD_DECLINES make a soft code hard, and the schedule and budget come from the environment", () => {
-    const env = { DUNNING_HARD_DECLINES: "T0002,T0003,K0001", DUNNING_RETRY_SCHEDULE: "2h,6h", DUNNING_JITTER: "0", DUNNING_CARD_ATTEMPT_LIMIT: "3" };
-    expect(decide(env, "K0001")).toMatchObject({ action: "await_new_card", notices: ["card_needs_replacing"] });
+    const env = { DUNNING_HARD_DECLINES: "T0002,T0003,T0005", DUNNING_RETRY_SCHEDULE: "2h,6h", DUNNING_JITTER: "0", DUNNING_CARD_ATTEMPT_LIMIT: "3" };
+    expect(decide(env, "T0005")).toMatchObject({ action: "await_new_card", notices: ["card_needs_replacing"] });
     expect(decide(env, "T0004")).toMatchObject({ action: "retry", at: new Date("2026-11-26T02:00:00Z") });
     expect(dunningPolicyFrom(loadConfig(env))).toMatchObject({ cardAttemptLimit: 3, retryScheduleMs: [7_200_000, 21_600_000], finalState: "canceled" });
   });

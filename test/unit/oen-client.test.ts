@@ -77,7 +77,6 @@ describe("chargeToken", () => {
     ["T0003", TEST_CARDS.declineExpired],
     ["T0004", TEST_CARDS.declineInsufficientCredit],
     ["T0005", TEST_CARDS.declineIssuerRefused],
-    ["K0001", TEST_CARDS.declineRisk],
   ])("maps 400 %s to declined", async (code, card) => {
     const token = await boundToken(sim, card);
     const outcome = await client().chargeToken(charge(token));
@@ -91,11 +90,16 @@ describe("chargeToken", () => {
     expect(kinds).toEqual(["declined", "declined", "succeeded"]);
   });
 
+  it("maps 400 K0001 (risk control refusing the merchant) to refused, not to a card decline", async () => {
+    const token = await boundToken(sim, TEST_CARDS.declineRisk);
+    expect(await client().chargeToken(charge(token))).toMatchObject({ kind: "refused", code: "K0001", httpStatus: 400 });
+  });
+
   describe("config errors", () => {
     it("maps 401 to A0001", async () => {
       const token = await boundToken(sim, TEST_CARDS.success);
       const outcome = await client({ apiToken: "wrong-token" }).chargeToken(charge(token));
-      expect(outcome).toMatchObject({ kind: "config_error", code: "A0001", httpStatus: 401 });
+      expect(outcome).toMatchObject({ kind: "refused", code: "A0001", httpStatus: 401 });
     });
 
     it("maps 400 V0001 (another merchant, unknown token, amount not matching the products)", async () => {
@@ -104,7 +108,7 @@ describe("chargeToken", () => {
       const unknownToken = await client().chargeToken(charge("X".repeat(27)));
       const mismatch = await client().chargeToken({ ...charge(token), productDetails: [productLine(100)] });
       for (const outcome of [otherMerchant, unknownToken, mismatch]) {
-        expect(outcome).toMatchObject({ kind: "config_error", code: "V0001", httpStatus: 400 });
+        expect(outcome).toMatchObject({ kind: "refused", code: "V0001", httpStatus: 400 });
       }
       expect(mismatch).toMatchObject({ message: expect.stringContaining("PRODUCT_AMOUNT_NOT_MATCH") });
     });
@@ -113,7 +117,7 @@ describe("chargeToken", () => {
       const inactive = await startTestSimulator({ paymentsActivated: false });
       try {
         const outcome = await client({ apiUrl: inactive.url }).chargeToken(charge("X".repeat(27)));
-        expect(outcome).toMatchObject({ kind: "config_error", code: "V0002", httpStatus: 400 });
+        expect(outcome).toMatchObject({ kind: "refused", code: "V0002", httpStatus: 400 });
       } finally {
         await inactive.close();
       }
@@ -122,14 +126,14 @@ describe("chargeToken", () => {
     it("maps 400 V0003 (200,000 or more without high-value activation)", async () => {
       const token = await boundToken(sim, TEST_CARDS.success);
       const outcome = await client().chargeToken(charge(token, 200_000));
-      expect(outcome).toMatchObject({ kind: "config_error", code: "V0003", httpStatus: 400 });
+      expect(outcome).toMatchObject({ kind: "refused", code: "V0003", httpStatus: 400 });
     });
 
     it("maps 403 without a code (IP allowlist) to FORBIDDEN", async () => {
       const guarded = await startTestSimulator({ ipAllowlist: ["203.0.113.7"] });
       try {
         const outcome = await client({ apiUrl: guarded.url }).chargeToken(charge("X".repeat(27)));
-        expect(outcome).toMatchObject({ kind: "config_error", code: "FORBIDDEN", httpStatus: 403 });
+        expect(outcome).toMatchObject({ kind: "refused", code: "FORBIDDEN", httpStatus: 403 });
       } finally {
         await guarded.close();
       }

@@ -27,7 +27,10 @@
  * Example: 4100000000400002 (`flakyCardNumber("T0004", 2)`) declines twice with T0004, then pays.
  * Decline counts belong to the token: binding the same card again gives a fresh token and count.
  */
-import type { DeclineCode } from "../types.ts";
+import type { DeclineCode } from "../../billing/charge-codes.ts";
+
+/** What a simulated card can be refused with: a card decline, or K0001 (risk control refusing the merchant). */
+export type CardRefusalCode = DeclineCode | "K0001";
 
 export const TEST_CARDS = {
   success: "4242424242424242",
@@ -46,11 +49,11 @@ export interface CardBehaviour {
   bindingFailure: string | null;
   /** How many charges of a token decline before they succeed (Infinity: all of them). */
   declines: number;
-  declineCode: DeclineCode;
+  declineCode: CardRefusalCode;
 }
 
 /** Oen-style `message` of each decline (the code is what programs read). */
-export const DECLINE_MESSAGES: Readonly<Record<DeclineCode, string>> = {
+export const DECLINE_MESSAGES: Readonly<Record<CardRefusalCode, string>> = {
   T0001: "TRANSACTION_FAILED",
   T0002: "INVALID_CVV",
   T0003: "CARD_EXPIRED",
@@ -59,7 +62,7 @@ export const DECLINE_MESSAGES: Readonly<Record<DeclineCode, string>> = {
   K0001: "RISK_CONTROL_REJECTED",
 };
 
-const CODE_DIGITS: Readonly<Record<string, DeclineCode>> = {
+const CODE_DIGITS: Readonly<Record<string, CardRefusalCode>> = {
   "1": "T0001",
   "2": "T0002",
   "3": "T0003",
@@ -85,7 +88,7 @@ export function cardBehaviour(cardNumber: string): CardBehaviour {
 }
 
 /** The card whose token declines its first `declines` charges with `code`, then succeeds. */
-export function flakyCardNumber(code: DeclineCode, declines: number): string {
+export function flakyCardNumber(code: CardRefusalCode, declines: number): string {
   const digit = Object.keys(CODE_DIGITS).find((key) => CODE_DIGITS[key] === code);
   if (digit === undefined || !Number.isInteger(declines) || declines < 0 || declines > 9999) {
     throw new RangeError(`no flaky test card for ${code} × ${declines}`);
@@ -93,6 +96,6 @@ export function flakyCardNumber(code: DeclineCode, declines: number): string {
   return `4100000000${digit}0${String(declines).padStart(4, "0")}`;
 }
 
-function codeOf(digit: string): DeclineCode {
+function codeOf(digit: string): CardRefusalCode {
   return CODE_DIGITS[digit] ?? "T0001";
 }

@@ -1,4 +1,5 @@
-import type { DeclineCode, OenTransactionStatus, ProductDetail } from "../types.ts";
+import type { OenTransactionStatus, ProductDetail } from "../types.ts";
+import type { CardRefusalCode } from "./cards.ts";
 
 /** One transaction the simulator created, with Oen's names (`id` is the P-number). */
 export interface LedgerEntry {
@@ -15,7 +16,7 @@ export interface LedgerEntry {
   userName?: string;
   userEmail?: string;
   note?: string;
-  declineCode?: DeclineCode;
+  declineCode?: CardRefusalCode;
   reason?: string;
   authCode?: string;
   createdAt: string;

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { silentLogger, type Logger } from "../../log.ts";
-import type { DeclineCode } from "../types.ts";
+import type { CardRefusalCode } from "./cards.ts";
 import { bindCard, completeCardForm, type BindCardInput, type BindResult } from "./bind-card.ts";
 import { buildSimulatorApp } from "./build-simulator-app.ts";
 import { createFaultController, type FaultControls } from "./fault-controller.ts";
@@ -60,7 +60,7 @@ export interface OenSimulator {
    * that paid last month runs out of credit): its next `declines` charges
    * decline with `declineCode`, then charges succeed again.
    */
-  reprogramCard(token: string, behaviour: { declines: number; declineCode: DeclineCode }): void;
+  reprogramCard(token: string, behaviour: { declines: number; declineCode: CardRefusalCode }): void;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,199 @@
+// The subscription lifecycle (DESIGN.md "State machines", invariant 9).
+//
+// Glossary
+// - cycle: the number of a billed period, from 1. Cycle N bills the period
+//   whose index is N - 1; `current_cycle` is the latest cycle opened.
+// - period index: the position of a period counted from the anchor (0 is the
+//   first); period N's boundaries come from the anchor and N, never from the
+//   previous period, so calendar errors never accumulate.
+// - anchor: the moment the first period starts (the card's binding, or the
+//   trial's end); monthly periods keep its day of the month.
+// - attempt: one charge request to Oen for one invoice, with its own orderId,
+//   committed as `sending` before the request leaves.
+// - settle: record what an attempt's answer means for its invoice and
+//   subscription, in one transaction under their row locks.
+// - resolve: settle an attempt whose answer is unknown by looking its orderId
+//   up at Oen; never by sending again.
+// - sweep: the scheduler's tick, which rebuilds every due job from Postgres.
+//
+// Every change of a subscription's status or period is one transition here:
+// a guarded UPDATE … WHERE status allows it, returning the row when it applied
+// (undefined when the guard refused), with the events, notices and jobs it
+// causes written to the outbox in the caller's transaction.
+import type { Kysely } from "kysely";
+import { periodBounds, periodIndexAt } from "../billing/periods.ts";
+import type { Database, Plan, Subscription, SubscriptionStatus } from "../db/database.ts";
+import { createRenewal, voidOpenInvoices } from "../invoices/invoice-transitions.ts";
+import type { SideEffects } from "../outbox/side-effects.ts";
+
+type Db = Kysely<Database>;
+
+/** States in which a subscription has a card and runs periods. */
+export const BILLING_STATES: readonly SubscriptionStatus[] = ["active", "past_due", "unpaid"];
+const ENDABLE: readonly SubscriptionStatus[] = ["incomplete", ...BILLING_STATES];
+
+const cadence = (plan: Pick<Plan, "interval" | "interval_count">) => ({ interval: plan.interval, intervalCount: plan.interval_count });
+
+/**
+ * incomplete | incomplete_expired → active, when the first card arrives: the
+ * anchor is `now`, cycle 1 opens and is charged at once. A token that reaches
+ * us after the subscription was marked expired still activates it: the card
+ * was bound within Oen's 10 minutes, the delay was ours.
+ */
+export async function activate(db: Db, effects: SideEffects, input: { id: string; plan: Plan; paymentMethod: { id: string; last4: string | null }; now: Date; zone: string }) {
+  const { id, plan, now } = input;
+  const first = periodBounds(now, cadence(plan), 0, input.zone);
+  const subscription = await db
+    .updateTable("subscriptions")
+    .set({ status: "active", billing_anchor: now, current_cycle: 1, current_period_start: first.start, current_period_end: first.end, next_renewal_at: first.end, ended_at: null, updated_at: now })
+    .where("id", "=", id)
+    .where("status", "in", ["incomplete", "incomplete_expired"])
+    .returningAll()
+    .executeTakeFirst();
+  if (subscription === undefined) return undefined;
+  await effects.event(db, { type: "subscription.activated", dedupeKey: `subscription.activated:${id}`, data: { subscriptionId: id, paymentMethod: input.paymentMethod }, occurredAt: now });
+  const invoice = await createRenewal(db, effects, { subscriptionId: id, plan, cycle: 1, periodStart: first.start, periodEnd: first.end, dueAt: now, now });
+  return { subscription, invoice };
+}
+
+/**
+ * active → active, cycle + 1: the period that just ended is followed by the
+ * next, and its invoice opens (charged at `dueAt`). Guarded by the cycle it
+ * leaves, so two sweeps cannot both open it.
+ */
+export async function renew(db: Db, effects: SideEffects, input: { subscription: Subscription; plan: Plan; dueAt: Date; now: Date; zone: string }) {
+  const { subscription, plan, now } = input;
+  const cycle = subscription.current_cycle + 1;
+  const bounds = periodBounds(subscription.billing_anchor!, cadence(plan), cycle - 1, input.zone);
+  const renewed = await db
+    .updateTable("subscriptions")
+    .set({ current_cycle: cycle, current_period_start: bounds.start, current_period_end: bounds.end, next_renewal_at: bounds.end, updated_at: now })
+    .where("id", "=", subscription.id)
+    .where("status", "=", "active")
+    .where("cancel_at_period_end", "=", false)
+    .where("current_cycle", "=", subscription.current_cycle)
+    .returningAll()
+    .executeTakeFirst();
+  if (renewed === undefined) return undefined;
+  const invoice = await createRenewal(db, effects, { subscriptionId: subscription.id, plan, cycle, periodStart: bounds.start, periodEnd: bounds.end, dueAt: input.dueAt, now });
+  return { subscription: renewed, invoice };
+}
+
+/** active → past_due: a charge was declined and dunning runs. */
+export async function markPastDue(db: Db, effects: SideEffects, id: string, invoiceId: string, now: Date): Promise<Subscription | undefined> {
+  const subscription = await db.updateTable("subscriptions").set({ status: "past_due", updated_at: now }).where("id", "=", id).where("status", "=", "active").returningAll().executeTakeFirst();
+  if (subscription !== undefined) {
+    await effects.event(db, { type: "subscription.past_due", dedupeKey: `subscription.past_due:${invoiceId}`, data: { subscriptionId: id, invoiceId }, occurredAt: now });
+  }
+  return subscription;
+}
+
+/** active | past_due → unpaid: dunning gave up, the subscription stays (a new card can still pay its invoice). */
+export async function markUnpaid(db: Db, effects: SideEffects, id: string, invoiceId: string, now: Date): Promise<Subscription | undefined> {
+  const subscription = await db
+    .updateTable("subscriptions")
+    .set({ status: "unpaid", updated_at: now })
+    .where("id", "=", id)
+    .where("status", "in", ["active", "past_due"])
+    .returningAll()
+    .executeTakeFirst();
+  if (subscription !== undefined) {
+    await effects.event(db, { type: "subscription.unpaid", dedupeKey: `subscription.unpaid:${invoiceId}`, data: { subscriptionId: id, invoiceId, cause: "dunning" }, occurredAt: now });
+  }
+  return subscription;
+}
+
+/**
+ * past_due | unpaid → active, when the invoice is paid after all. Periods
+ * still come from the anchor; whole periods that went by meanwhile are not
+ * billed in a burst (which would spend the card's attempt budget and look
+ * like fraud to the issuer): they are skipped, and the period that contains
+ * now is renewed at once.
+ */
+export async function reactivate(db: Db, id: string, now: Date, zone: string): Promise<Subscription | undefined> {
+  const row = await db
+    .selectFrom("subscriptions")
+    .innerJoin("plans", "plans.id", "subscriptions.plan_id")
+    .select(["subscriptions.billing_anchor", "subscriptions.current_cycle", "subscriptions.next_renewal_at", "plans.interval", "plans.interval_count"])
+    .where("subscriptions.id", "=", id)
+    .executeTakeFirstOrThrow();
+  let period = {};
+  if (row.billing_anchor !== null && row.next_renewal_at !== null && row.next_renewal_at <= now) {
+    // Cycle k bills period index k-1; the period containing now has index `current`.
+    const current = periodIndexAt(row.billing_anchor, cadence(row), now, zone);
+    if (current > row.current_cycle) {
+      const last = periodBounds(row.billing_anchor, cadence(row), current - 1, zone);
+      period = { current_cycle: current, current_period_start: last.start, current_period_end: last.end, next_renewal_at: last.end };
+    }
+  }
+  return db
+    .updateTable("subscriptions")
+    .set({ status: "active", ...period, updated_at: now })
+    .where("id", "=", id)
+    .where("status", "in", ["past_due", "unpaid"])
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Billing states → the same state, ending at the period's end (the sweep then cancels it with cause `period_end`). */
+export async function scheduleCancel(db: Db, effects: SideEffects, id: string, now: Date): Promise<Subscription | undefined> {
+  const subscription = await db
+    .updateTable("subscriptions")
+    .set({ cancel_at_period_end: true, canceled_at: now, updated_at: now })
+    .where("id", "=", id)
+    .where("status", "in", BILLING_STATES)
+    .where("cancel_at_period_end", "=", false)
+    .returningAll()
+    .executeTakeFirst();
+  if (subscription !== undefined) {
+    await effects.event(db, {
+      type: "subscription.cancel_scheduled",
+      dedupeKey: `subscription.cancel_scheduled:${id}:${now.getTime()}`,
+      data: { subscriptionId: id, endsAt: subscription.current_period_end?.toISOString() ?? null },
+      occurredAt: now,
+    });
+  }
+  return subscription;
+}
+
+export type CancelCause = "requested" | "period_end" | "dunning";
+
+/**
+ * incomplete | active | past_due | unpaid → canceled: the one way a
+ * subscription ends, its cause as data. Open invoices are voided (dunning
+ * marks the invoice it gave up on uncollectible first). A charge already in
+ * flight still settles; money taken for a void invoice is refunded.
+ */
+export async function cancel(db: Db, effects: SideEffects, input: { id: string; cause: CancelCause; now: Date; endedAt?: Date }): Promise<Subscription | undefined> {
+  const { id, cause, now } = input;
+  const endedAt = input.endedAt ?? now;
+  const subscription = await db
+    .updateTable("subscriptions")
+    .set((eb) => ({ status: "canceled", canceled_at: eb.fn.coalesce("canceled_at", eb.val(now)), ended_at: endedAt, next_renewal_at: null, cancel_at_period_end: false, updated_at: now }))
+    .where("id", "=", id)
+    .where("status", "in", ENDABLE)
+    .returningAll()
+    .executeTakeFirst();
+  if (subscription === undefined) return undefined;
+  const voided = await voidOpenInvoices(db, id, now);
+  await effects.event(db, {
+    type: "subscription.canceled",
+    dedupeKey: `subscription.canceled:${id}`,
+    data: { subscriptionId: id, cause, endedAt: endedAt.toISOString(), voidedInvoiceIds: voided },
+    occurredAt: now,
+  });
+  return subscription;
+}
+
+/** incomplete → incomplete_expired for every subscription of `ids` still waiting for its first card. */
+export async function expireIncomplete(db: Db, ids: readonly string[], now: Date): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .updateTable("subscriptions")
+    .set({ status: "incomplete_expired", ended_at: now, updated_at: now })
+    .where("id", "in", ids)
+    .where("status", "=", "incomplete")
+    .returning("id")
+    .execute();
+  return rows.map((r) => r.id);
+}
