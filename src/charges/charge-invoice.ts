@@ -3,14 +3,14 @@ import type { Deps } from "../deps.ts";
 import type { ChargeOutcome } from "../oen/types.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
 import { abandonedAfterMs } from "./abandoned-after.ts";
-import { claimAttempt } from "./claim-attempt.ts";
+import { claimAttempt, type Claim } from "./claim-attempt.ts";
 import { settleAttempt, type Settlement, type SettleResult } from "./settle-attempt.ts";
 
 export type ChargeResult =
   | { kind: "sent"; outcome: ChargeOutcome["kind"]; settled: SettleResult }
   /** The claimed attempt went stale before it left (a paused worker): not sent; the resolver settles it. */
   | { kind: "stale"; orderId: string }
-  | Exclude<Awaited<ReturnType<typeof claimAttempt>>, { kind: "claimed" }>;
+  | Exclude<Claim, { kind: "claimed" }>;
 
 /**
  * One charge of one invoice: claim (commit a `sending` attempt), call Oen
@@ -21,14 +21,19 @@ export async function chargeInvoice(deps: Deps, invoiceId: string): Promise<Char
   const effects = createSideEffects(deps);
   const claim = await claimAttempt(deps, invoiceId, effects);
   await effects.flush();
-  if (claim.kind !== "claimed") return claim;
+  return claim.kind === "claimed" ? sendClaimed(deps, claim) : claim;
+}
+
+/** The request of a claimed attempt, sent once (unless it went stale meanwhile), and its answer settled. */
+export async function sendClaimed(deps: Deps, claim: Extract<Claim, { kind: "claimed" }>): Promise<ChargeResult> {
   const { attempt, request } = claim;
   if (!(await stillSendable(deps, attempt.id))) {
-    deps.logger.warn({ invoiceId, orderId: attempt.order_id }, "claimed attempt went stale before it was sent; left to the order lookup");
+    deps.logger.warn({ invoiceId: attempt.invoice_id, orderId: attempt.order_id }, "claimed attempt went stale before it was sent; left to the order lookup");
     return { kind: "stale", orderId: attempt.order_id };
   }
   const outcome = await deps.oen.chargeToken(request);
-  deps.logger.info({ invoiceId, orderId: attempt.order_id, outcome: outcome.kind, code: "code" in outcome ? outcome.code : undefined }, "charge attempt answered");
+  deps.logger.info({ invoiceId: attempt.invoice_id, orderId: attempt.order_id, outcome: outcome.kind, code: "code" in outcome ? outcome.code : undefined }, "charge attempt answered");
+  const effects = createSideEffects(deps);
   const settled = await deps.db.transaction().execute((tx) => settleAttempt(deps, tx, attempt.id, settlementOf(outcome), effects));
   await effects.flush();
   return { kind: "sent", outcome: outcome.kind, settled };
