@@ -47,6 +47,9 @@ export interface Config {
     cardAttemptWindowMs: number;
   };
   renewalReminderBeforeMs: number | null;
+  /** Who gets a plan's trial again: once per customer and plan (default), once per customer, or always. */
+  trialReuse: "once_per_plan" | "once_per_customer" | "unlimited";
+  trialEndingNoticeMs: number;
   checkoutTtlMs: number;
   smtpUrl: string | null;
   mailFrom: string;
@@ -97,6 +100,10 @@ export function loadConfig(env: Env = process.env): Config {
   for (const code of hardCodes) {
     if (!(DECLINE_CODES as readonly string[]).includes(code)) fail("DUNNING_HARD_DECLINES", `must list decline codes among ${DECLINE_CODES.join(", ")} (got "${code}")`);
   }
+  const trialReuse = read.string("TRIAL_REUSE", "once_per_plan");
+  if (trialReuse !== "once_per_plan" && trialReuse !== "once_per_customer" && trialReuse !== "unlimited") {
+    fail("TRIAL_REUSE", `must be once_per_plan, once_per_customer or unlimited (got "${trialReuse}")`);
+  }
   const platformUrl = read.optional("PLATFORM_WEBHOOK_URL");
   const platformSecret = read.optional("PLATFORM_WEBHOOK_SECRET");
   if ((platformUrl === null) !== (platformSecret === null)) {
@@ -146,6 +153,8 @@ export function loadConfig(env: Env = process.env): Config {
       cardAttemptWindowMs: read.duration("DUNNING_CARD_ATTEMPT_WINDOW", "30d"),
     },
     renewalReminderBeforeMs: read.optional("RENEWAL_REMINDER_BEFORE") === null ? null : read.duration("RENEWAL_REMINDER_BEFORE"),
+    trialReuse,
+    trialEndingNoticeMs: read.duration("TRIAL_ENDING_NOTICE", "3d"),
     checkoutTtlMs: read.duration("CHECKOUT_TTL", "10m"),
     smtpUrl: read.optional("SMTP_URL"),
     mailFrom: read.string("MAIL_FROM", "billing@localhost"),

@@ -3,9 +3,9 @@ import type { AttentionCode } from "../billing/charge-codes.ts";
 import type { ChargeAttempt, Database, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { applyDecline } from "../dunning/apply-decline.ts";
-import { holdForAttention, markPaid, scheduleCollection } from "../invoices/invoice-transitions.ts";
+import { holdForAttention, markPaid, scheduleCollection, voidInvoice } from "../invoices/invoice-transitions.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
-import { reactivate } from "../subscriptions/subscription-transitions.ts";
+import { changePlan, reactivate } from "../subscriptions/subscription-transitions.ts";
 
 export type Settlement =
   | { kind: "succeeded"; transactionHid: string; authCode: string | null }
@@ -43,7 +43,7 @@ export async function settleAttempt(deps: SettleDeps, tx: Transaction<Database>,
     .where("charge_attempts.id", "=", attemptId)
     .executeTakeFirstOrThrow();
   // Subscription before invoice, the order every writer locks them in (no deadlocks).
-  const subscription = await tx.selectFrom("subscriptions").select("status").where("id", "=", current.subscription_id).forUpdate().executeTakeFirstOrThrow();
+  const subscription = await tx.selectFrom("subscriptions").select(["status", "plan_id"]).where("id", "=", current.subscription_id).forUpdate().executeTakeFirstOrThrow();
   const invoice = await tx.selectFrom("invoices").selectAll().where("id", "=", current.invoice_id).forUpdate().executeTakeFirstOrThrow();
   const now = deps.clock.now();
   const attempt = await tx
@@ -68,6 +68,7 @@ export async function settleAttempt(deps: SettleDeps, tx: Transaction<Database>,
     return { applied: true, attempt, invoice };
   }
   const result = (updated: Invoice | undefined): SettleResult => ({ applied: true, attempt, invoice: updated ?? invoice });
+  if (invoice.kind === "proration") return result(await settleProration(tx, effects, invoice, attempt, settlement, subscription.plan_id, now));
   switch (settlement.kind) {
     case "succeeded": {
       const paid = await markPaid(tx, effects, invoice.id, attempt, now);
@@ -85,6 +86,34 @@ export async function settleAttempt(deps: SettleDeps, tx: Transaction<Database>,
     case "unknown":
       effects.resolve(attempt.id, FIRST_LOOKUP_DELAY_MS);
       return result(undefined);
+  }
+}
+
+/**
+ * An upgrade's proration is not dunned: paid, the plan switches; declined or
+ * refused, the invoice is void and the subscription keeps its plan.
+ */
+async function settleProration(tx: Transaction<Database>, effects: SideEffects, invoice: Invoice, attempt: ChargeAttempt, settlement: Settlement, currentPlanId: string, now: Date): Promise<Invoice | undefined> {
+  switch (settlement.kind) {
+    case "succeeded": {
+      const paid = await markPaid(tx, effects, invoice.id, attempt, now);
+      await changePlan(tx, effects, { id: invoice.subscription_id, fromPlanId: currentPlanId, toPlanId: invoice.plan_id!, now });
+      return paid;
+    }
+    case "declined":
+    case "refused":
+      await effects.event(tx, {
+        type: "invoice.payment_failed",
+        dedupeKey: `invoice.payment_failed:${attempt.id}`,
+        data: { invoiceId: invoice.id, subscriptionId: invoice.subscription_id, cycle: invoice.cycle, amount: invoice.amount, orderId: attempt.order_id, declineCode: settlement.code, nextAttemptAt: null, awaitingNewCard: false },
+        occurredAt: now,
+      });
+      return voidInvoice(tx, invoice.id, now);
+    case "not_found":
+      return scheduleCollection(tx, effects, invoice.id, now, now);
+    case "unknown":
+      effects.resolve(attempt.id, FIRST_LOOKUP_DELAY_MS);
+      return invoice;
   }
 }
 

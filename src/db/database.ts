@@ -2,6 +2,7 @@ import type { ColumnType, Generated, Selectable } from "kysely";
 import type { NoticeKind } from "../billing/dunning-policy.ts";
 import type { PlatformEventBody } from "../events/platform-event.ts";
 import type { AttentionCode } from "../billing/charge-codes.ts";
+import type { InvoiceInfo } from "../billing/einvoice.ts";
 import type { ProductDetail } from "../billing/product-details.ts";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -19,6 +20,8 @@ export interface PlansTable {
   product_code: string;
   description: string;
   unit: string;
+  trial_days: Generated<number>;
+  self_service: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -28,11 +31,13 @@ export interface CustomersTable {
   name: string;
   email: string;
   locale: Generated<string>;
+  /** E-invoice (電子發票) details, validated (billing/einvoice.ts), sent with every charge. */
+  invoice_info: ColumnType<InvoiceInfo | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
 
-export type SubscriptionStatus = "incomplete" | "incomplete_expired" | "active" | "past_due" | "unpaid" | "canceled";
+export type SubscriptionStatus = "incomplete" | "incomplete_expired" | "trialing" | "active" | "past_due" | "unpaid" | "canceled";
 
 export interface SubscriptionsTable {
   id: string;
@@ -49,6 +54,11 @@ export interface SubscriptionsTable {
   canceled_at: Timestamp | null;
   ended_at: Timestamp | null;
   next_renewal_at: Timestamp | null;
+  trial_days: ColumnType<number | null, number | null | undefined, number | null>;
+  trial_start: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  trial_end: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  metadata: ColumnType<Record<string, string>, string | undefined, string>;
+  pending_plan_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -81,9 +91,14 @@ export interface PaymentTokensTable {
 
 export type InvoiceStatus = "open" | "paid" | "uncollectible" | "void";
 
+export type InvoiceKind = "renewal" | "proration";
+
 export interface InvoicesTable {
   id: string;
   subscription_id: string;
+  kind: ColumnType<InvoiceKind, InvoiceKind | undefined, never>;
+  /** A proration's plan: the switch it pays for takes effect when it is paid. */
+  plan_id: ColumnType<string | null, string | null | undefined, never>;
   cycle: number;
   status: InvoiceStatus;
   amount: number;

@@ -11,6 +11,11 @@ export const PLATFORM_EVENT_TYPES = [
   "subscription.unpaid",
   "subscription.cancel_scheduled",
   "invoice.needs_attention",
+  "subscription.trial_started",
+  "subscription.trial_will_end",
+  "subscription.plan_changed",
+  "subscription.resumed",
+  "subscription.terminated",
 ] as const;
 
 export type PlatformEventType = (typeof PLATFORM_EVENT_TYPES)[number];

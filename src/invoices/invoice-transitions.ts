@@ -48,11 +48,57 @@ export async function createRenewal(db: Db, effects: SideEffects, input: Renewal
       paid_at: null,
       created_at: input.now,
     })
-    .onConflict((oc) => oc.constraint("invoices_one_per_cycle").doNothing())
+    .onConflict((oc) => oc.columns(["subscription_id", "cycle"]).where("kind", "=", "renewal").doNothing())
     .returningAll()
     .executeTakeFirst();
   if (invoice !== undefined) effects.charge(invoice);
   return invoice;
+}
+
+/**
+ * Opens the proration invoice of an upgrade: the difference for the rest of
+ * the period, charged at once on the stored card. The switch to `plan` takes
+ * effect when it is paid (markPaid). Undefined while another proration of
+ * the subscription is still open (one plan change at a time).
+ */
+export async function createProration(db: Db, effects: SideEffects, input: { subscriptionId: string; cycle: number; plan: Plan; amount: number; periodStart: Date; periodEnd: Date; now: Date }): Promise<Invoice | undefined> {
+  const { plan } = input;
+  const invoice = await db
+    .insertInto("invoices")
+    .values({
+      id: newId("in"),
+      subscription_id: input.subscriptionId,
+      kind: "proration",
+      plan_id: plan.id,
+      cycle: input.cycle,
+      status: "open",
+      amount: input.amount,
+      product_details: JSON.stringify([
+        { productionCode: plan.product_code, description: `${plan.description} (prorated)`, quantity: 1, unit: plan.unit, unitPrice: input.amount },
+      ]),
+      period_start: input.periodStart,
+      period_end: input.periodEnd,
+      next_attempt_at: input.now,
+      first_failed_at: null,
+      paid_at: null,
+      created_at: input.now,
+    })
+    .onConflict((oc) => oc.columns(["subscription_id"]).where("kind", "=", "proration").where("status", "=", "open").doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (invoice !== undefined) effects.charge(invoice);
+  return invoice;
+}
+
+/** open → void for one invoice (a declined proration: the plan change it paid for does not happen). */
+export async function voidInvoice(db: Db, invoiceId: string, now: Date): Promise<Invoice | undefined> {
+  return db
+    .updateTable("invoices")
+    .set({ status: "void", next_attempt_at: null, dunning_deadline_at: null, updated_at: now })
+    .where("id", "=", invoiceId)
+    .where("status", "=", "open")
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /** open → open with the next charge at `at` (null: none scheduled); `deadline` replaces the new-card deadline when given. */

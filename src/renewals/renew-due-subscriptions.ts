@@ -1,7 +1,7 @@
 import type { Invoice, Plan } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
-import { cancel, renew } from "../subscriptions/subscription-transitions.ts";
+import { cancel, endTrial, renew } from "../subscriptions/subscription-transitions.ts";
 
 export interface RenewalBatch {
   renewed: Invoice[];
@@ -23,7 +23,7 @@ export async function renewDueSubscriptions(deps: Pick<Deps, "db" | "clock" | "c
       .selectFrom("subscriptions")
       .selectAll()
       .where("next_renewal_at", "<=", now)
-      .where((eb) => eb.or([eb("status", "=", "active"), eb("cancel_at_period_end", "=", true)]))
+      .where((eb) => eb.or([eb("status", "in", ["active", "trialing"]), eb("cancel_at_period_end", "=", true)]))
       .orderBy("next_renewal_at")
       .limit(limit)
       .forUpdate()
@@ -38,8 +38,16 @@ export async function renewDueSubscriptions(deps: Pick<Deps, "db" | "clock" | "c
         batch.canceled.push(subscription.id);
         continue;
       }
-      const plan = plans.get(subscription.plan_id) ?? (await tx.selectFrom("plans").selectAll().where("id", "=", subscription.plan_id).executeTakeFirstOrThrow());
+      // A pending downgrade takes effect with the period it bills.
+      const planId = subscription.pending_plan_id ?? subscription.plan_id;
+      const plan = plans.get(planId) ?? (await tx.selectFrom("plans").selectAll().where("id", "=", planId).executeTakeFirstOrThrow());
       plans.set(plan.id, plan);
+      if (subscription.status === "trialing") {
+        // Plan changes during a trial apply at once, so nothing is pending here.
+        const ended = await endTrial(tx, effects, { subscription, plan, now, zone: deps.config.billingTimezone });
+        if (ended?.invoice !== undefined) batch.renewed.push(ended.invoice);
+        continue;
+      }
       // Renewals due at the same moment (month start) are spread over the jitter window.
       const dueAt = new Date(now.getTime() + Math.floor(Math.random() * (deps.config.renewalJitterMs + 1)));
       const renewed = await renew(tx, effects, { subscription, plan, dueAt, now, zone: deps.config.billingTimezone });

@@ -30,7 +30,9 @@ type Db = Kysely<Database>;
 
 /** States in which a subscription has a card and runs periods. */
 export const BILLING_STATES: readonly SubscriptionStatus[] = ["active", "past_due", "unpaid"];
-const ENDABLE: readonly SubscriptionStatus[] = ["incomplete", ...BILLING_STATES];
+/** States with a card on file: the ones a cancel can be scheduled in, a card replaced, a plan changed. */
+export const CARD_STATES: readonly SubscriptionStatus[] = ["trialing", ...BILLING_STATES];
+const ENDABLE: readonly SubscriptionStatus[] = ["incomplete", ...CARD_STATES];
 
 const cadence = (plan: Pick<Plan, "interval" | "interval_count">) => ({ interval: plan.interval, intervalCount: plan.interval_count });
 
@@ -57,9 +59,58 @@ export async function activate(db: Db, effects: SideEffects, input: { id: string
 }
 
 /**
+ * incomplete | incomplete_expired → trialing, when the first card arrives and
+ * a trial applies: nothing is charged until `trial_end`, when the sweep ends
+ * the trial (endTrial). The trial runs whole days on the billing calendar.
+ */
+export async function startTrial(db: Db, effects: SideEffects, input: { id: string; trialDays: number; paymentMethod: { id: string; last4: string | null }; now: Date; zone: string }) {
+  const { id, now } = input;
+  const trialEnd = periodBounds(now, { interval: "day", intervalCount: input.trialDays }, 0, input.zone).end;
+  const subscription = await db
+    .updateTable("subscriptions")
+    .set({ status: "trialing", trial_start: now, trial_end: trialEnd, next_renewal_at: trialEnd, ended_at: null, updated_at: now })
+    .where("id", "=", id)
+    .where("status", "in", ["incomplete", "incomplete_expired"])
+    .returningAll()
+    .executeTakeFirst();
+  if (subscription !== undefined) {
+    await effects.event(db, {
+      type: "subscription.trial_started",
+      dedupeKey: `subscription.trial_started:${id}`,
+      data: { subscriptionId: id, trialEnd: trialEnd.toISOString(), paymentMethod: input.paymentMethod },
+      occurredAt: now,
+    });
+  }
+  return subscription;
+}
+
+/**
+ * trialing → active at the trial's end: the anchor is `trial_end`, cycle 1
+ * opens and is charged now; renewals follow a period after the anchor.
+ */
+export async function endTrial(db: Db, effects: SideEffects, input: { subscription: Subscription; plan: Plan; now: Date; zone: string }) {
+  const { subscription, plan, now } = input;
+  const anchor = subscription.trial_end!;
+  const first = periodBounds(anchor, cadence(plan), 0, input.zone);
+  const ended = await db
+    .updateTable("subscriptions")
+    .set({ status: "active", billing_anchor: anchor, current_cycle: 1, current_period_start: first.start, current_period_end: first.end, next_renewal_at: first.end, updated_at: now })
+    .where("id", "=", subscription.id)
+    .where("status", "=", "trialing")
+    .where("cancel_at_period_end", "=", false)
+    .returningAll()
+    .executeTakeFirst();
+  if (ended === undefined) return undefined;
+  await effects.event(db, { type: "subscription.activated", dedupeKey: `subscription.activated:${subscription.id}`, data: { subscriptionId: subscription.id, trialEnded: anchor.toISOString() }, occurredAt: now });
+  const invoice = await createRenewal(db, effects, { subscriptionId: subscription.id, plan, cycle: 1, periodStart: first.start, periodEnd: first.end, dueAt: now, now });
+  return { subscription: ended, invoice };
+}
+
+/**
  * active → active, cycle + 1: the period that just ended is followed by the
  * next, and its invoice opens (charged at `dueAt`). Guarded by the cycle it
- * leaves, so two sweeps cannot both open it.
+ * leaves, so two sweeps cannot both open it. `plan` is the plan the new
+ * period bills: a pending downgrade's, which takes effect here.
  */
 export async function renew(db: Db, effects: SideEffects, input: { subscription: Subscription; plan: Plan; dueAt: Date; now: Date; zone: string }) {
   const { subscription, plan, now } = input;
@@ -67,7 +118,7 @@ export async function renew(db: Db, effects: SideEffects, input: { subscription:
   const bounds = periodBounds(subscription.billing_anchor!, cadence(plan), cycle - 1, input.zone);
   const renewed = await db
     .updateTable("subscriptions")
-    .set({ current_cycle: cycle, current_period_start: bounds.start, current_period_end: bounds.end, next_renewal_at: bounds.end, updated_at: now })
+    .set({ plan_id: plan.id, pending_plan_id: null, current_cycle: cycle, current_period_start: bounds.start, current_period_end: bounds.end, next_renewal_at: bounds.end, updated_at: now })
     .where("id", "=", subscription.id)
     .where("status", "=", "active")
     .where("cancel_at_period_end", "=", false)
@@ -75,6 +126,7 @@ export async function renew(db: Db, effects: SideEffects, input: { subscription:
     .returningAll()
     .executeTakeFirst();
   if (renewed === undefined) return undefined;
+  if (plan.id !== subscription.plan_id) await planChangedEvent(db, effects, subscription.id, subscription.plan_id, plan.id, now);
   const invoice = await createRenewal(db, effects, { subscriptionId: subscription.id, plan, cycle, periodStart: bounds.start, periodEnd: bounds.end, dueAt: input.dueAt, now });
   return { subscription: renewed, invoice };
 }
@@ -135,13 +187,67 @@ export async function reactivate(db: Db, id: string, now: Date, zone: string): P
     .executeTakeFirst();
 }
 
-/** Billing states → the same state, ending at the period's end (the sweep then cancels it with cause `period_end`). */
+/**
+ * A scheduled cancel is cleared while the period still runs: the
+ * subscription renews as before. `subscription.resumed`.
+ */
+export async function resume(db: Db, effects: SideEffects, id: string, now: Date): Promise<Subscription | undefined> {
+  const subscription = await db
+    .updateTable("subscriptions")
+    .set({ cancel_at_period_end: false, canceled_at: null, updated_at: now })
+    .where("id", "=", id)
+    .where("status", "in", CARD_STATES)
+    .where("cancel_at_period_end", "=", true)
+    .where("next_renewal_at", ">", now)
+    .returningAll()
+    .executeTakeFirst();
+  if (subscription !== undefined) {
+    await effects.event(db, { type: "subscription.resumed", dedupeKey: `subscription.resumed:${id}:${now.getTime()}`, data: { subscriptionId: id }, occurredAt: now });
+  }
+  return subscription;
+}
+
+/** The plan billed from now on becomes `toPlanId` (an upgrade paid, a change without proration); guarded by the plan it leaves. */
+export async function changePlan(db: Db, effects: SideEffects, input: { id: string; fromPlanId: string; toPlanId: string; now: Date }): Promise<Subscription | undefined> {
+  const subscription = await db
+    .updateTable("subscriptions")
+    .set({ plan_id: input.toPlanId, pending_plan_id: null, updated_at: input.now })
+    .where("id", "=", input.id)
+    .where("plan_id", "=", input.fromPlanId)
+    .where("status", "in", CARD_STATES)
+    .returningAll()
+    .executeTakeFirst();
+  if (subscription !== undefined) await planChangedEvent(db, effects, input.id, input.fromPlanId, input.toPlanId, input.now);
+  return subscription;
+}
+
+/** A change that waits for the period's end (a downgrade): the next renewal bills `toPlanId`; null clears it. */
+export async function schedulePlanChange(db: Db, id: string, toPlanId: string | null, now: Date): Promise<Subscription | undefined> {
+  return db
+    .updateTable("subscriptions")
+    .set({ pending_plan_id: toPlanId, updated_at: now })
+    .where("id", "=", id)
+    .where("status", "in", CARD_STATES)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+async function planChangedEvent(db: Db, effects: SideEffects, id: string, oldPlanId: string, newPlanId: string, now: Date): Promise<void> {
+  await effects.event(db, {
+    type: "subscription.plan_changed",
+    dedupeKey: `subscription.plan_changed:${id}:${now.getTime()}:${newPlanId}`,
+    data: { subscriptionId: id, oldPlanId, newPlanId },
+    occurredAt: now,
+  });
+}
+
+/** Card states → the same state, ending at the period's (or trial's) end; the sweep then cancels it with cause `period_end`. */
 export async function scheduleCancel(db: Db, effects: SideEffects, id: string, now: Date): Promise<Subscription | undefined> {
   const subscription = await db
     .updateTable("subscriptions")
     .set({ cancel_at_period_end: true, canceled_at: now, updated_at: now })
     .where("id", "=", id)
-    .where("status", "in", BILLING_STATES)
+    .where("status", "in", CARD_STATES)
     .where("cancel_at_period_end", "=", false)
     .returningAll()
     .executeTakeFirst();

@@ -5,7 +5,8 @@ import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
 import { collectWithNewCard } from "../invoices/invoice-transitions.ts";
-import { activate } from "../subscriptions/subscription-transitions.ts";
+import { activate, startTrial } from "../subscriptions/subscription-transitions.ts";
+import { trialDaysFor } from "../subscriptions/trial-days-for.ts";
 import type { TokenWebhookJob } from "../queues/jobs.ts";
 import { recordWebhookEvent } from "./record-webhook-event.ts";
 
@@ -59,7 +60,10 @@ export async function handleTokenWebhook(deps: Pick<Deps, "db" | "config" | "clo
     const paymentMethod = { id: paymentTokenId, last4: job.last4 };
     if (session.purpose === "subscribe" && (subscription.status === "incomplete" || subscription.status === "incomplete_expired")) {
       const plan = await tx.selectFrom("plans").selectAll().where("id", "=", subscription.plan_id).executeTakeFirstOrThrow();
-      await activate(tx, effects, { id: subscriptionId, plan, paymentMethod, now, zone: deps.config.billingTimezone });
+      const trialDays = await trialDaysFor(tx, deps.config.trialReuse, subscription, plan);
+      const zone = deps.config.billingTimezone;
+      if (trialDays > 0) await startTrial(tx, effects, { id: subscriptionId, trialDays, paymentMethod, now, zone });
+      else await activate(tx, effects, { id: subscriptionId, plan, paymentMethod, now, zone });
     } else {
       await effects.event(tx, { type: "payment_method.updated", dedupeKey: `payment_method.updated:${paymentTokenId}`, data: { subscriptionId, paymentMethod }, occurredAt: now });
       // A new card retries the open invoice immediately (the dunning schedule waits no longer).
