@@ -11,6 +11,7 @@ import { metricsRoute } from "./routes/metrics-route.ts";
 import { oenWebhookRoute } from "./routes/oen-webhook-route.ts";
 import { paymentMethodRoutes } from "./routes/payment-method-routes.ts";
 import { planRoutes } from "./routes/plan-routes.ts";
+import { subscriptionLifecycleRoutes } from "./routes/subscription-lifecycle-routes.ts";
 import { subscriptionRoutes } from "./routes/subscription-routes.ts";
 import { testClockRoutes } from "./routes/test-clock-routes.ts";
 
@@ -48,6 +49,7 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
     api.addHook("onRequest", requireApiKey(deps.config.billingApiKey));
     await api.register(planRoutes, { db: deps.db });
     await api.register(subscriptionRoutes, deps);
+    await api.register(subscriptionLifecycleRoutes, deps);
     if (options.testClock !== null) await api.register(testClockRoutes, { deps, clock: options.testClock });
   });
   await app.register(adminBoard, { queues: deps.queues.all, user: deps.config.admin.user, password: deps.config.admin.password });

@@ -1,0 +1,48 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Db } from "../db/connect.ts";
+import { completeIdempotencyKey, releaseIdempotencyKey, requestHash, reserveIdempotencyKey } from "./idempotency.ts";
+
+export interface IdempotentAnswer {
+  statusCode: number;
+  body: unknown;
+}
+
+export const idempotencyKeyHeader = { "idempotency-key": { type: "string", pattern: "^[A-Za-z0-9_:.-]{1,255}$" } } as const;
+
+/**
+ * Runs a route that moves money or state at most once per Idempotency-Key:
+ * a retry with the same key and body gets the first answer again (marked
+ * `idempotent-replayed`), the same key with another body 422, a retry while
+ * the first is still running 409. `required` answers 400 without a key. An
+ * answer of 5xx (nothing done we could repeat) frees the key for a retry.
+ */
+export async function idempotent(
+  db: Db,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  options: { scope: string; required: boolean },
+  run: () => Promise<IdempotentAnswer>,
+): Promise<FastifyReply> {
+  const key = request.headers["idempotency-key"];
+  if (typeof key !== "string") {
+    if (options.required) return reply.code(400).send({ error: "idempotency_key_required", message: "the Idempotency-Key header is required on this route" });
+    const answer = await run();
+    return reply.code(answer.statusCode).send(answer.body);
+  }
+  // The key is the caller's: scoped by route and target, it cannot replay another resource's answer.
+  const scope = `${options.scope}:${request.url.split("?")[0]}`;
+  const replay = await reserveIdempotencyKey(db, scope, key, requestHash(request.body ?? null));
+  if (replay.kind === "replay") return reply.code(replay.statusCode).header("idempotent-replayed", "true").send(replay.response);
+  if (replay.kind === "in_progress") return reply.code(409).send({ error: "request_in_progress", message: "a request with this Idempotency-Key is still being answered; retry shortly" });
+  if (replay.kind === "mismatch") return reply.code(422).send({ error: "idempotency_key_reused", message: "this Idempotency-Key was used with a different request body" });
+  let answer: IdempotentAnswer;
+  try {
+    answer = await run();
+  } catch (error) {
+    await releaseIdempotencyKey(db, scope, key);
+    throw error;
+  }
+  if (answer.statusCode >= 500) await releaseIdempotencyKey(db, scope, key);
+  else await completeIdempotencyKey(db, scope, key, answer.statusCode, answer.body);
+  return reply.code(answer.statusCode).send(answer.body);
+}

@@ -1,0 +1,117 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually, samplePlan, startHarness, subscribeWithCard, API_KEY, type Harness } from "../support/harness.ts";
+
+// Plan changes, cancel and resume, on the test clock against the simulator over HTTP.
+describe("plan changes, cancel and resume", () => {
+  let h: Harness;
+  let n = 0;
+  const thirtyDays = { ...samplePlan, interval: "day", intervalCount: 30 } as const;
+  beforeAll(async () => {
+    h = await startHarness({ env: { BILLING_TEST_CLOCK: "1", RENEWAL_SWEEP_INTERVAL: "1h" } });
+    await h.api("PUT", "/v1/plans/basic", { ...thirtyDays, name: "Basic", amount: 300 });
+    await h.api("PUT", "/v1/plans/plus", { ...thirtyDays, name: "Plus", amount: 600 });
+    await h.api("PUT", "/v1/plans/yearly", { ...samplePlan, name: "Yearly", interval: "year", amount: 6000 });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const post = (path: string, body: unknown, key: string | null = randomUUID()) =>
+    h.service.app!.inject({ method: "POST", url: path, headers: { authorization: `Bearer ${API_KEY}`, ...(key === null ? {} : { "idempotency-key": key }) }, payload: body as object });
+  const advance = (by: string) => h.api("POST", "/v1/test-clock/advance", { by });
+  const chargesOf = (invoiceIds: string[]) => h.simulator.ledger.successfulCharges().filter((c) => invoiceIds.some((id) => c.orderId.startsWith(`${id}-`)));
+  const invoicesOf = async (id: string) => (await h.api("GET", `/v1/subscriptions/${id}/invoices`)).json().data as Array<{ id: string; status: string; amount: number }>;
+  const row = (id: string) => h.database.db.selectFrom("subscriptions").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+
+  async function paidSubscription(planId: string) {
+    const subscription = await subscribeWithCard(h, planId, `cus_${n++}`);
+    await eventually(async () => (await invoicesOf(subscription.id))[0]?.status === "paid", 10_000, "the first invoice paid");
+    return subscription.id;
+  }
+
+  it("an upgrade halfway through a 30-day period from 300 to 600 TWD charges 150 at once, and the next renewal 600", async () => {
+    const id = await paidSubscription("basic");
+    await advance("15d");
+    const changed = await post(`/v1/subscriptions/${id}/plan-change`, { planId: "plus" });
+    expect(changed.statusCode).toBe(200);
+    expect(changed.json()).toMatchObject({ subscription: { planId: "plus", status: "active" }, prorationInvoice: { amount: 150, status: "paid" } });
+    await advance("16d");
+    await eventually(async () => (await invoicesOf(id)).filter((i) => i.status === "paid").length === 3, 10_000, "the renewal paid");
+    const invoices = await invoicesOf(id);
+    expect(chargesOf(invoices.map((i) => i.id)).map((c) => c.amount).sort((a, b) => a - b)).toEqual([150, 300, 600]);
+    const events = await h.database.db.selectFrom("platform_events").select("payload").where("type", "=", "subscription.plan_changed").execute();
+    expect(events.map((e) => e.payload.data)).toContainEqual(expect.objectContaining({ subscriptionId: id, oldPlanId: "basic", newPlanId: "plus" }));
+  });
+
+  it("a downgrade waits for the period end, then the renewal bills the new plan", async () => {
+    const id = await paidSubscription("plus");
+    const scheduled = await post(`/v1/subscriptions/${id}/plan-change`, { planId: "basic" });
+    expect(scheduled.statusCode).toBe(200);
+    expect(scheduled.json()).toMatchObject({ subscription: { planId: "plus" }, prorationInvoice: null });
+    expect(await row(id)).toMatchObject({ plan_id: "plus", pending_plan_id: "basic" });
+    await advance("31d");
+    await eventually(async () => (await invoicesOf(id)).filter((i) => i.status === "paid").length === 2, 10_000, "the renewal paid");
+    expect((await invoicesOf(id)).map((i) => i.amount)).toEqual([300, 600]);
+    expect(await row(id)).toMatchObject({ plan_id: "basic", pending_plan_id: null });
+  });
+
+  it("a declined proration leaves the old plan and says why", async () => {
+    const id = await paidSubscription("basic");
+    const [first] = await invoicesOf(id);
+    const { token } = h.simulator.ledger.byOrder(`${first!.id}-1`)[0]!;
+    h.simulator.reprogramCard(token, { declines: 1, declineCode: "T0004" });
+    const declined = await post(`/v1/subscriptions/${id}/plan-change`, { planId: "plus" });
+    expect(declined.statusCode).toBe(402);
+    expect(declined.json()).toMatchObject({ error: "proration_declined", declineCode: "T0004", prorationInvoice: { status: "void" } });
+    expect(declined.json().message).toMatch(/T0004/);
+    expect(await row(id)).toMatchObject({ plan_id: "basic", status: "active" });
+    // Not dunned: the subscription is not past_due and no notice went out about it.
+    expect(await h.database.db.selectFrom("notices").select("kind").where("subscription_id", "=", id).execute()).toEqual([]);
+  });
+
+  it("refuses a plan of another interval with a 422 naming the field, and an unknown plan", async () => {
+    const id = await paidSubscription("basic");
+    const other = await post(`/v1/subscriptions/${id}/plan-change`, { planId: "yearly" });
+    expect(other.statusCode).toBe(422);
+    expect(other.json()).toMatchObject({ error: "interval_mismatch", message: expect.stringMatching(/^planId: /) });
+    expect((await post(`/v1/subscriptions/${id}/plan-change`, { planId: "nope" })).statusCode).toBe(422);
+    expect((await post(`/v1/subscriptions/sub_missing/plan-change`, { planId: "plus" })).statusCode).toBe(404);
+  });
+
+  it("requires an Idempotency-Key, and the same key twice is one change and one charge", async () => {
+    const id = await paidSubscription("basic");
+    const missing = await post(`/v1/subscriptions/${id}/plan-change`, { planId: "plus" }, null);
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json()).toMatchObject({ error: "idempotency_key_required" });
+    expect((await post(`/v1/subscriptions/${id}/resume`, {}, null)).statusCode).toBe(400);
+
+    const key = randomUUID();
+    const first = await post(`/v1/subscriptions/${id}/plan-change`, { planId: "plus" }, key);
+    const again = await post(`/v1/subscriptions/${id}/plan-change`, { planId: "plus" }, key);
+    expect(again.statusCode).toBe(first.statusCode);
+    expect(again.headers["idempotent-replayed"]).toBe("true");
+    expect(again.json()).toEqual(first.json());
+    expect((await invoicesOf(id)).length).toBe(2);
+    const reused = await post(`/v1/subscriptions/${id}/plan-change`, { planId: "basic" }, key);
+    expect(reused.statusCode).toBe(422);
+  });
+
+  it("a scheduled cancel, then resume: the subscription renews; after the period ended, resume is 409", async () => {
+    const id = await paidSubscription("basic");
+    expect((await h.api("POST", `/v1/subscriptions/${id}/cancel`, { atPeriodEnd: true })).json()).toMatchObject({ cancelAtPeriodEnd: true });
+    const resumed = await post(`/v1/subscriptions/${id}/resume`, {});
+    expect(resumed.statusCode).toBe(200);
+    expect(resumed.json()).toMatchObject({ status: "active", cancelAtPeriodEnd: false, canceledAt: null });
+    await advance("31d");
+    await eventually(async () => (await invoicesOf(id)).filter((i) => i.status === "paid").length === 2, 10_000, "the renewal paid");
+
+    const leaving = await paidSubscription("basic");
+    await h.api("POST", `/v1/subscriptions/${leaving}/cancel`, { atPeriodEnd: true });
+    await advance("31d");
+    expect((await row(leaving)).status).toBe("canceled");
+    const late = await post(`/v1/subscriptions/${leaving}/resume`, {});
+    expect(late.statusCode).toBe(409);
+    expect(late.json().message).toMatch(/can no longer be resumed/);
+  });
+});
