@@ -6,6 +6,8 @@ export type OenVerdict =
   | { kind: "ok"; data: unknown }
   | { kind: "declined"; code: DeclineCode; message: string }
   | { kind: "config_error"; code: ConfigErrorCode; httpStatus: number; message: string }
+  /** 400 R0001: the acquirer refused a refund (only a refund is answered so). */
+  | { kind: "refund_failed"; code: "R0001"; httpStatus: 400; message: string }
   | { kind: "unknown"; reason: UnknownReason; httpStatus?: number; message: string };
 
 const DECLINE_CODES: ReadonlySet<string> = new Set<DeclineCode>(["T0001", "T0002", "T0003", "T0004", "T0005", "K0001"]);
@@ -34,6 +36,7 @@ export function classifyOenExchange(exchange: OenExchange, secrets: readonly str
   if (httpStatus === 400 && code !== undefined && CONFIG_CODES.has(code)) {
     return { kind: "config_error", code: code as ConfigErrorCode, httpStatus, message };
   }
+  if (httpStatus === 400 && code === "R0001") return { kind: "refund_failed", code, httpStatus: 400, message };
   if (httpStatus === 409 && code === "C026") return { kind: "unknown", reason: "C026", httpStatus, message };
   if (httpStatus === 504) return { kind: "unknown", reason: "gateway_timeout", httpStatus, message };
   if (httpStatus >= 500) {
