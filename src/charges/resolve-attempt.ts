@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
 import { OenConfigError } from "../oen/errors.ts";
 import { abandonedAfterMs } from "./abandoned-after.ts";
+import { lookupBackoffMs } from "./lookup-backoff.ts";
 import { lookupVerdict } from "./lookup-verdict.ts";
 import { settleAttempt, type Settlement, type SettleResult } from "./settle-attempt.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
@@ -11,8 +12,6 @@ export type ResolveResult =
   | { kind: "already_settled" }
   /** Not decidable yet: look again after `retryInMs`. */
   | { kind: "wait"; retryInMs: number; why: "in_flight" | "pending" | "oen_unavailable" };
-
-const MAX_LOOKUP_INTERVAL_MS = 5 * 60_000;
 
 /**
  * Settles an attempt whose outcome is unknown (timeout, 5xx, 504, C026, a
@@ -73,9 +72,4 @@ async function noteLookup(deps: Deps, attemptId: string): Promise<void> {
     .set((eb) => ({ lookup_count: eb("lookup_count", "+", 1), last_lookup_at: new Date() }))
     .where("id", "=", attemptId)
     .execute();
-}
-
-/** 2 s, 4 s, 8 s … capped at 5 minutes. */
-function lookupBackoffMs(lookupCount: number): number {
-  return Math.min(2_000 * 2 ** Math.min(lookupCount, 20), MAX_LOOKUP_INTERVAL_MS);
 }

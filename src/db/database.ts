@@ -96,6 +96,8 @@ export interface InvoicesTable {
   dunning_deadline_at: Generated<Date | null>;
   last_failed_at: Generated<Date | null>;
   paid_at: Timestamp | null;
+  /** What was refunded of the invoice's own charge (never above `amount`; double-charge refunds excluded). */
+  amount_refunded: Generated<number>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -120,6 +122,31 @@ export interface ChargeAttemptsTable {
   resolved_at: Timestamp | null;
   /** The billing clock's now when the attempt was made (created_at is Postgres' wall clock). */
   clock_at: Timestamp;
+}
+
+export type RefundStatus = "pending" | "succeeded" | "failed" | "unknown";
+/** Why money goes back: a request (API, CLI), a terminate, a double charge found, or a refund made in Oen's CRM. */
+export type RefundCause = "requested" | "terminate" | "double_charge" | "crm";
+
+export interface RefundsTable {
+  id: string;
+  invoice_id: string;
+  /** Null for a duplicate Oen transaction of one orderId (no attempt row stands for it). */
+  charge_attempt_id: string | null;
+  /** The P-number refunded. */
+  oen_transaction_hid: string;
+  amount: number;
+  reason: string | null;
+  cause: RefundCause;
+  status: RefundStatus;
+  /** Null until the request is about to leave (committed before it does). */
+  sent_at: Timestamp | null;
+  code: string | null;
+  message: string | null;
+  lookup_count: Generated<number>;
+  last_lookup_at: Timestamp | null;
+  created_at: CreatedAt;
+  resolved_at: Timestamp | null;
 }
 
 export interface AuditLogTable {
@@ -176,6 +203,7 @@ export interface Database {
   payment_tokens: PaymentTokensTable;
   invoices: InvoicesTable;
   charge_attempts: ChargeAttemptsTable;
+  refunds: RefundsTable;
   audit_log: AuditLogTable;
   oen_webhook_events: OenWebhookEventsTable;
   webhook_inbox: WebhookInboxTable;
@@ -192,6 +220,7 @@ export type CheckoutSession = Selectable<CheckoutSessionsTable>;
 export type PaymentToken = Selectable<PaymentTokensTable>;
 export type Invoice = Selectable<InvoicesTable>;
 export type ChargeAttempt = Selectable<ChargeAttemptsTable>;
+export type Refund = Selectable<RefundsTable>;
 
 export type NoticeStatus = "pending" | "sent" | "failed" | "outbox";
 

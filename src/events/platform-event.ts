@@ -9,6 +9,8 @@ export const PLATFORM_EVENT_TYPES = [
   "payment_method.updated",
   "subscription.canceled",
   "subscription.unpaid",
+  "invoice.refunded",
+  "invoice.double_charge_refunded",
 ] as const;
 
 export type PlatformEventType = (typeof PLATFORM_EVENT_TYPES)[number];

@@ -1,11 +1,11 @@
 import { Queue, type ConnectionOptions } from "bullmq";
 import { QUEUE_NAMES } from "./queue-names.ts";
-import type { ChargeJob, NotificationJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
+import type { ChargeJob, NotificationJob, RefundJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
 
 export interface Queues {
   webhooks: Queue<WebhookJob>;
   renewals: Queue<Record<string, never>>;
-  charges: Queue<ChargeJob | ResolveAttemptJob>;
+  charges: Queue<ChargeJob | ResolveAttemptJob | RefundJob>;
   notifications: Queue<NotificationJob>;
   all: Queue[];
   close(): Promise<void>;
@@ -30,7 +30,7 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
     prefix,
     defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } },
   });
-  const charges = new Queue<ChargeJob | ResolveAttemptJob>(QUEUE_NAMES.charges, {
+  const charges = new Queue<ChargeJob | ResolveAttemptJob | RefundJob>(QUEUE_NAMES.charges, {
     connection,
     prefix,
     defaultJobOptions: {
