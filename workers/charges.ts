@@ -2,7 +2,8 @@ import { Worker, type ConnectionOptions, type Job } from "bullmq";
 import { chargeInvoice } from "../src/charges/charge-invoice.ts";
 import { resolveAttempt } from "../src/charges/resolve-attempt.ts";
 import type { Deps } from "../src/deps.ts";
-import type { ChargeJob } from "../src/queues/jobs.ts";
+import type { ChargeJob, RefundJob } from "../src/queues/jobs.ts";
+import { processRefundJob } from "../src/refunds/process-refund-job.ts";
 import { QUEUE_NAMES } from "../src/queues/queue-names.ts";
 import { delayJob } from "./delay-job.ts";
 
@@ -40,8 +41,9 @@ async function runCharge(deps: Deps, job: Job<ChargeJob>, token: string | undefi
   return "stopped after several steps; the next sweep continues";
 }
 
-export function startChargeWorker(deps: Deps, connection: ConnectionOptions, options: { concurrency?: number } = {}): Worker<ChargeJob> {
-  return new Worker<ChargeJob>(QUEUE_NAMES.charges, async (job, token) => runCharge(deps, job, token), {
+export function startChargeWorker(deps: Deps, connection: ConnectionOptions, options: { concurrency?: number } = {}): Worker<ChargeJob | RefundJob> {
+  // Refunds move money like charges, so they share the charge rate.
+  return new Worker<ChargeJob | RefundJob>(QUEUE_NAMES.charges, async (job, token) => ("refundId" in job.data ? processRefundJob(deps, job.data.refundId) : runCharge(deps, job as Job<ChargeJob>, token)), {
     connection,
     prefix: deps.config.queuePrefix,
     concurrency: options.concurrency ?? 10,

@@ -3,6 +3,7 @@ import type { Deps } from "../deps.ts";
 import { OenConfigError } from "../oen/errors.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
 import { abandonedAfterMs } from "./abandoned-after.ts";
+import { lookupBackoffMs } from "./lookup-backoff.ts";
 import { lookupVerdict } from "./lookup-verdict.ts";
 import { settleAttempt, type Settlement, type SettleResult } from "./settle-attempt.ts";
 
@@ -11,8 +12,6 @@ export type ResolveResult =
   | { kind: "already_settled" }
   /** Not decidable yet: look again after `retryInMs`. */
   | { kind: "wait"; retryInMs: number; why: "in_flight" | "pending" | "oen_unavailable" };
-
-const MAX_LOOKUP_INTERVAL_MS = 5 * 60_000;
 
 /**
  * Settles an attempt whose outcome is unknown (timeout, 5xx, 504, C026, a
@@ -48,12 +47,9 @@ export async function resolveAttempt(deps: Deps, attemptId: string): Promise<Res
     const retryInMs = transactions.length === 0 ? Math.max(250, Math.min(backoff, deps.config.oen.lookupSettleMs - ageMs)) : backoff;
     return { kind: "wait", retryInMs: await noteLookup(deps, attemptId, retryInMs), why: "pending" };
   }
-  if (verdict.kind === "succeeded" && verdict.duplicates.length > 0) {
-    deps.logger.error({ orderId: attempt.order_id, transactions: [verdict.transactionHid, ...verdict.duplicates] }, "several successful Oen transactions for one orderId");
-  }
   const settlement: Settlement =
     verdict.kind === "succeeded"
-      ? { kind: "succeeded", transactionHid: verdict.transactionHid, authCode: verdict.authCode }
+      ? { kind: "succeeded", transactionHid: verdict.transactionHid, authCode: verdict.authCode, duplicates: verdict.duplicates }
       : verdict.kind === "declined"
         ? { kind: "declined", code: null, message: verdict.reason }
         : { kind: "not_found" };
@@ -77,9 +73,4 @@ async function noteLookup(deps: Pick<Deps, "db">, attemptId: string, retryInMs: 
     .where("id", "=", attemptId)
     .execute();
   return retryInMs;
-}
-
-/** 2 s, 4 s, 8 s … capped at 5 minutes. */
-function lookupBackoffMs(lookupCount: number): number {
-  return Math.min(2_000 * 2 ** Math.min(lookupCount, 20), MAX_LOOKUP_INTERVAL_MS);
 }

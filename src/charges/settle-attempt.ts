@@ -5,10 +5,12 @@ import type { Deps } from "../deps.ts";
 import { applyDecline } from "../dunning/apply-decline.ts";
 import { holdForAttention, markPaid, scheduleCollection, voidInvoice } from "../invoices/invoice-transitions.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
+import { refundDoubleCharge } from "../refunds/refund-double-charge.ts";
 import { changePlan, reactivate } from "../subscriptions/subscription-transitions.ts";
 
 export type Settlement =
-  | { kind: "succeeded"; transactionHid: string; authCode: string | null }
+  /** `duplicates`: further successful transactions of the same orderId (a lookup found them). */
+  | { kind: "succeeded"; transactionHid: string; authCode: string | null; duplicates?: readonly string[] }
   | { kind: "declined"; code: string | null; message: string | null }
   | { kind: "refused"; code: AttentionCode; message: string }
   | { kind: "unknown"; code: string; message: string }
@@ -56,18 +58,24 @@ export async function settleAttempt(deps: SettleDeps, tx: Transaction<Database>,
   if (attempt === undefined) {
     const settled = await tx.selectFrom("charge_attempts").selectAll().where("id", "=", attemptId).executeTakeFirstOrThrow();
     if (settlement.kind === "succeeded" && settled.status !== "succeeded") {
-      deps.logger.error({ invoiceId: invoice.id, orderId: settled.order_id, settledAs: settled.status, oenTransactionId: settlement.transactionHid }, "Oen charged an attempt already settled otherwise");
+      // A late success on an attempt settled as something else: the invoice went its own way since.
+      await refundDoubleCharge(tx, effects, deps.logger, { invoiceId: invoice.id, chargeAttemptId: null, oenTransactionHid: settlement.transactionHid, amount: settled.amount, why: `charged on attempt ${settled.order_id} already settled as ${settled.status}` });
     }
     return { applied: false, invoice, attempt: settled };
   }
   if (invoice.status !== "open") {
     // Paid by another attempt, or void (canceled while this one was in flight).
     if (settlement.kind === "succeeded") {
-      deps.logger.error({ invoiceId: invoice.id, invoiceStatus: invoice.status, orderId: attempt.order_id, oenTransactionId: settlement.transactionHid }, "a charge succeeded for an invoice that is no longer open");
+      await refundDoubleCharge(tx, effects, deps.logger, { invoiceId: invoice.id, chargeAttemptId: attempt.id, oenTransactionHid: settlement.transactionHid, amount: attempt.amount, why: `charged for a ${invoice.status} invoice` });
     }
     return { applied: true, attempt, invoice };
   }
   const result = (updated: Invoice | undefined): SettleResult => ({ applied: true, attempt, invoice: updated ?? invoice });
+  if (settlement.kind === "succeeded") {
+    for (const hid of settlement.duplicates ?? []) {
+      await refundDoubleCharge(tx, effects, deps.logger, { invoiceId: invoice.id, chargeAttemptId: null, oenTransactionHid: hid, amount: attempt.amount, why: `a second transaction for order ${attempt.order_id}` });
+    }
+  }
   if (invoice.kind === "proration") return result(await settleProration(tx, effects, invoice, attempt, settlement, subscription.plan_id, now));
   switch (settlement.kind) {
     case "succeeded": {

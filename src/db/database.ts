@@ -115,6 +115,8 @@ export interface InvoicesTable {
   /** Oen refused the merchant (configuration, K0001): held for ops, retried slowly, never dunned. */
   attention_code: ColumnType<AttentionCode | null, AttentionCode | null | undefined, AttentionCode | null>;
   attention_since: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** What was refunded of the invoice's own charge (never above `amount`; double-charge refunds excluded). */
+  amount_refunded: Generated<number>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -140,6 +142,31 @@ export interface ChargeAttemptsTable {
   resolved_at: Timestamp | null;
   /** The billing clock's now when the attempt was made (created_at is Postgres' wall clock). */
   clock_at: Timestamp;
+}
+
+export type RefundStatus = "pending" | "succeeded" | "failed" | "unknown";
+/** Why money goes back: a request (API, CLI), a terminate, a double charge found, or a refund made in Oen's CRM. */
+export type RefundCause = "requested" | "terminate" | "double_charge" | "crm";
+
+export interface RefundsTable {
+  id: string;
+  invoice_id: string;
+  /** Null for a duplicate Oen transaction of one orderId (no attempt row stands for it). */
+  charge_attempt_id: string | null;
+  /** The P-number refunded. */
+  oen_transaction_hid: string;
+  amount: number;
+  reason: string | null;
+  cause: RefundCause;
+  status: RefundStatus;
+  /** Null until the request is about to leave (committed before it does). */
+  sent_at: Timestamp | null;
+  code: string | null;
+  message: string | null;
+  lookup_count: Generated<number>;
+  last_lookup_at: Timestamp | null;
+  created_at: CreatedAt;
+  resolved_at: Timestamp | null;
 }
 
 export interface AuditLogTable {
@@ -196,6 +223,7 @@ export interface Database {
   payment_tokens: PaymentTokensTable;
   invoices: InvoicesTable;
   charge_attempts: ChargeAttemptsTable;
+  refunds: RefundsTable;
   audit_log: AuditLogTable;
   oen_webhook_events: OenWebhookEventsTable;
   webhook_inbox: WebhookInboxTable;
@@ -212,6 +240,7 @@ export type CheckoutSession = Selectable<CheckoutSessionsTable>;
 export type PaymentToken = Selectable<PaymentTokensTable>;
 export type Invoice = Selectable<InvoicesTable>;
 export type ChargeAttempt = Selectable<ChargeAttemptsTable>;
+export type Refund = Selectable<RefundsTable>;
 
 export type NoticeStatus = "pending" | "sent" | "failed" | "outbox";
 

@@ -16,6 +16,8 @@ export const PLATFORM_EVENT_TYPES = [
   "subscription.plan_changed",
   "subscription.resumed",
   "subscription.terminated",
+  "invoice.refunded",
+  "invoice.double_charge_refunded",
 ] as const;
 
 export type PlatformEventType = (typeof PLATFORM_EVENT_TYPES)[number];

@@ -6,6 +6,8 @@ export type OenVerdict =
   | { kind: "ok"; data: unknown }
   | { kind: "declined"; code: DeclineCode; message: string }
   | { kind: "refused"; code: AttentionCode; httpStatus: number; message: string }
+  /** 400 R0001: the acquirer refused a refund (only a refund is answered so). */
+  | { kind: "refund_failed"; code: "R0001"; httpStatus: 400; message: string }
   | { kind: "unknown"; reason: UnknownReason; httpStatus?: number; message: string };
 
 const MAX_MESSAGE_LENGTH = 300;
@@ -30,6 +32,7 @@ export function classifyOenExchange(exchange: OenExchange, secrets: readonly str
   if (httpStatus === 400 && isDeclineCode(known)) return { kind: "declined", code: known, message };
   // K0001 (risk control) and V000x refuse the merchant, not the card.
   if (httpStatus === 400 && isAttentionCode(known)) return { kind: "refused", code: known, httpStatus, message };
+  if (httpStatus === 400 && code === "R0001") return { kind: "refund_failed", code, httpStatus: 400, message };
   if (httpStatus === 409 && code === "C026") return { kind: "unknown", reason: "C026", httpStatus, message };
   if (httpStatus === 504) return { kind: "unknown", reason: "gateway_timeout", httpStatus, message };
   if (httpStatus >= 500) {

@@ -4,13 +4,13 @@ import { classifyOenExchange, type OenVerdict } from "./classify-oen-exchange.ts
 import { OenConfigError, OenError, OenUnavailableError } from "./errors.ts";
 import { sendOenRequest, type OenRequest, type OenTransport } from "./send-oen-request.ts";
 import type { UnknownReason } from "../billing/charge-codes.ts";
-import type { ChargeOutcome, CheckoutTokenRequest, OenTransaction, TokenChargeRequest } from "./types.ts";
+import type { ChargeOutcome, CheckoutTokenRequest, OenTransaction, OenTransactionStatus, RefundOutcome, RefundRequest, TokenChargeRequest } from "./types.ts";
 
 export interface OenClientOptions {
   apiUrl: string;
   apiToken: string;
   merchantId: string;
-  /** Per charge request. Above Oen's own 29 s cut-off, so a 504 from Oen is seen rather than guessed. */
+  /** Per charge or refund request. Above Oen's own 29 s cut-off, so a 504 from Oen is seen rather than guessed. */
   timeoutMs?: number;
   /** Per try of a retried call (checkout page, lookups). */
   lookupTimeoutMs?: number;
@@ -30,8 +30,13 @@ export interface OenClient {
   chargeToken(request: TokenChargeRequest): Promise<ChargeOutcome>;
   /** Every transaction of an order (failed ones too); [] when none. */
   listOrderTransactions(orderId: string): Promise<OenTransaction[]>;
-  /** One transaction by its 27-char id or its P-number. */
+  /** One transaction by its 27-char id or its P-number; `status` and `refundAmount` settle an unknown refund. */
   getTransaction(id: string): Promise<OenTransaction>;
+  /**
+   * One refund of a transaction by its P-number. Oen has no idempotency here either: never
+   * retried inside the client, and never throwing for anything Oen or the network does.
+   */
+  refund(transactionHid: string, request: RefundRequest): Promise<RefundOutcome>;
 }
 
 // Reasons worth another try of a safe call; C026 and undocumented answers will not change by retrying.
@@ -69,6 +74,7 @@ export function createOenClient(options: OenClientOptions): OenClient {
         case "refused":
           throw new OenConfigError(verdict.code, verdict.httpStatus, `Oen ${label} refused: ${verdict.message}`);
         case "declined":
+        case "refund_failed":
           throw new OenError(`Oen ${label}: ${verdict.message}`, 400);
         case "unknown":
           if (RETRYABLE.has(verdict.reason)) {
@@ -137,10 +143,33 @@ export function createOenClient(options: OenClientOptions): OenClient {
         typeof field(data, "id") === "string" ? (data as OenTransaction) : undefined,
       );
     },
+
+    async refund(transactionHid, request) {
+      const verdict = await exchange({
+        method: "POST",
+        path: `/refunds/${encodeURIComponent(transactionHid)}`,
+        body: { ...request, merchantId: options.merchantId },
+        timeoutMs: chargeTimeoutMs,
+      });
+      const outcome = toRefundOutcome(verdict);
+      logger.info(
+        {
+          transactionHid,
+          amount: request.amount,
+          outcome: outcome.kind,
+          code: "code" in outcome ? outcome.code : undefined,
+          reason: "reason" in outcome ? outcome.reason : undefined,
+        },
+        "oen refund",
+      );
+      return outcome;
+    },
   };
 }
 
 function toChargeOutcome(verdict: OenVerdict): ChargeOutcome {
+  // R0001 answers refunds only: on a charge it is an answer the docs do not describe.
+  if (verdict.kind === "refund_failed") return { kind: "unknown", reason: "unexpected_response", httpStatus: verdict.httpStatus, message: verdict.message };
   if (verdict.kind !== "ok") return verdict;
   const transactionHid = field(verdict.data, "id");
   const authCode = field(verdict.data, "authCode");
@@ -149,6 +178,41 @@ function toChargeOutcome(verdict: OenVerdict): ChargeOutcome {
     return { kind: "unknown", reason: "unexpected_response", httpStatus: 200, message: "HTTP 200 S0000 without a transaction id" };
   }
   return typeof authCode === "string" ? { kind: "succeeded", transactionHid, authCode } : { kind: "succeeded", transactionHid };
+}
+
+// F0001 is a system error (outcome unknown) except with this message, which refuses the refund.
+const LOW_BALANCE = "Current charged amount too low";
+
+function toRefundOutcome(verdict: OenVerdict): RefundOutcome {
+  switch (verdict.kind) {
+    case "ok": {
+      const transactionHid = field(verdict.data, "id");
+      const status = field(verdict.data, "status");
+      const refundAmount = field(verdict.data, "refundAmount");
+      const refundedAt = field(verdict.data, "refundedAt");
+      // A 200 S0000 that does not show the refund may still be one: unknown, settled by lookup.
+      if (typeof transactionHid !== "string" || typeof status !== "string" || typeof refundAmount !== "number") {
+        return { kind: "unknown", reason: "unexpected_response", httpStatus: 200, message: "HTTP 200 S0000 without the refunded transaction" };
+      }
+      const succeeded = { kind: "succeeded" as const, transactionHid, status: status as OenTransactionStatus, refundAmount };
+      return typeof refundedAt === "string" ? { ...succeeded, refundedAt } : succeeded;
+    }
+    case "refund_failed":
+      return { kind: "refused", code: verdict.code, httpStatus: verdict.httpStatus, message: verdict.message };
+    case "refused":
+      if (verdict.code === "V0001" || verdict.code === "V0002") return { kind: "refused", code: verdict.code, httpStatus: verdict.httpStatus, message: verdict.message };
+      // K0001 is not documented for refunds: nothing proves the refund was not made.
+      if (verdict.code === "K0001") return { kind: "unknown", reason: "unexpected_response", httpStatus: verdict.httpStatus, message: verdict.message };
+      return { kind: "config_error", code: verdict.code, httpStatus: verdict.httpStatus, message: verdict.message };
+    case "declined":
+      // Card decline codes are not documented for refunds: nothing proves the refund was not made.
+      return { kind: "unknown", reason: "unexpected_response", httpStatus: 400, message: verdict.message };
+    case "unknown":
+      if (verdict.reason === "F0001" && verdict.message.includes(LOW_BALANCE)) {
+        return { kind: "refused", code: "F0001", httpStatus: verdict.httpStatus ?? 500, message: verdict.message };
+      }
+      return verdict;
+  }
 }
 
 function field(data: unknown, key: string): unknown {

@@ -1,4 +1,4 @@
-import type { AttentionCode, DeclineCode, UnknownReason } from "../billing/charge-codes.ts";
+import type { AttentionCode, ConfigErrorCode, DeclineCode, UnknownReason } from "../billing/charge-codes.ts";
 
 // Wire types of Oen's Payment API and the typed outcomes our client maps them to.
 // Source: ../shared/oen-docs/api/*.md (the docs are the authority).
@@ -49,7 +49,9 @@ export interface OenTransaction {
   authCode?: string;
   createdAt: string;
   paidAt?: string;
+  /** What was refunded (0 until then); with `status` the proof a refund happened (api/objects/transaction.md). */
   refundAmount?: number;
+  refundedAt?: string;
   productDetails?: ProductDetail[];
 }
 
@@ -75,4 +77,28 @@ export type ChargeOutcome =
   | { kind: "declined"; code: DeclineCode; message: string }
   /** Oen refused us, not the card (configuration, K0001): held for ops, never dunned. */
   | { kind: "refused"; code: AttentionCode; httpStatus: number; message: string }
+  | { kind: "unknown"; reason: UnknownReason; httpStatus?: number; message: string };
+
+/** A POST /refunds/{P…} body (api/refund.md) without merchantId, which the client adds. */
+export interface RefundRequest {
+  /** Always sent: Oen's default (the full amount) is never assumed. */
+  amount: number;
+  reason?: string;
+  /** Required when the transaction carries an e-invoice (the allowance, 折讓); must sum to `amount`. */
+  productDetails?: ProductDetail[];
+}
+
+/**
+ * Oen's answers that prove a refund was NOT made (api/refund.md "可能的錯誤"): V0001 bad
+ * transaction, amount or allowance; V0002 the transaction cannot be refunded (not paid,
+ * already refunded, another refund in progress); R0001 the acquirer refused; F0001 only with
+ * "Current charged amount too low" (too little collected and not yet paid out).
+ */
+export type RefundRefusalCode = "V0001" | "V0002" | "R0001" | "F0001";
+
+/** What one POST /refunds call tells us. Never throws for Oen's answers. */
+export type RefundOutcome =
+  | { kind: "succeeded"; transactionHid: string; status: OenTransactionStatus; refundAmount: number; refundedAt?: string }
+  | { kind: "refused"; code: RefundRefusalCode; httpStatus: number; message: string }
+  | { kind: "config_error"; code: Exclude<ConfigErrorCode, "V0001" | "V0002">; httpStatus: number; message: string }
   | { kind: "unknown"; reason: UnknownReason; httpStatus?: number; message: string };

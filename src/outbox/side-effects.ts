@@ -7,6 +7,7 @@ import { enqueueNotice } from "../notify/enqueue-notice.ts";
 import type { NoticeData } from "../notify/notice-templates.ts";
 import { queueNotice } from "../notify/queue-notice.ts";
 import { enqueueCharge, enqueueResolve } from "../queues/enqueue.ts";
+import { enqueueRefund } from "../refunds/enqueue-refund.ts";
 
 /** The fields of an invoice that say whether and when its next charge runs. */
 export interface CollectableInvoice {
@@ -30,15 +31,18 @@ export interface SideEffects {
   charge(invoice: CollectableInvoice): void;
   /** An order lookup of an attempt whose outcome is unknown, after `delayMs`. */
   resolve(attemptId: string, delayMs: number): void;
+  /** A refund planned `pending` in this transaction, to send. */
+  refund(refundId: string): void;
   /** Call after the commit. */
   flush(): Promise<void>;
 }
 
-export function createSideEffects(deps: Pick<Deps, "queues" | "config" | "logger" | "clock">): SideEffects {
+export function createSideEffects(deps: Pick<Deps, "db" | "queues" | "config" | "logger" | "clock">): SideEffects {
   const notices: string[] = [];
   const events: string[] = [];
   const charges = new Map<string, CollectableInvoice>();
   const resolves = new Map<string, number>();
+  const refunds = new Set<string>();
   return {
     async notice(db, input) {
       const id = await queueNotice(db, { ...input, timeZone: deps.config.billingTimezone });
@@ -55,6 +59,9 @@ export function createSideEffects(deps: Pick<Deps, "queues" | "config" | "logger
     resolve(attemptId, delayMs) {
       resolves.set(attemptId, delayMs);
     },
+    refund(refundId) {
+      refunds.add(refundId);
+    },
     async flush() {
       try {
         const now = deps.clock.now().getTime();
@@ -64,6 +71,8 @@ export function createSideEffects(deps: Pick<Deps, "queues" | "config" | "logger
         charges.clear();
         for (const [attemptId, delayMs] of resolves) await enqueueResolve(deps, attemptId, delayMs);
         resolves.clear();
+        for (const refundId of refunds) await enqueueRefund(deps, refundId);
+        refunds.clear();
         for (const id of notices.splice(0)) await enqueueNotice(deps, id);
         for (const id of events.splice(0)) await enqueueEvent(deps, id);
       } catch (error) {

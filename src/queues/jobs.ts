@@ -32,6 +32,10 @@ export interface ResolveAttemptJob {
   attemptId: string;
 }
 
+export interface RefundJob {
+  refundId: string;
+}
+
 export interface NoticeJob {
   noticeId: string;
 }
@@ -46,6 +50,8 @@ export type NotificationJob = NoticeJob | PlatformEventJob;
 export const jobIds = {
   charge: (invoiceId: string, attemptCount: number) => `charge-${invoiceId}-a${attemptCount}`,
   resolve: (attemptId: string) => `resolve-${attemptId}`,
+  // The refund's state is in the id, so a run that moved it on can enqueue its next step.
+  refund: (refundId: string, status: string, lookupCount: number) => `refund-${refundId}-${status}-l${lookupCount}`,
   tokenWebhook: (checkoutId: string, digest: string) => `oen-token-${checkoutId}-${digest}`,
   otherWebhook: (digest: string) => `oen-other-${digest}`,
   notice: (noticeId: string) => `notice-${noticeId}`,

@@ -1,11 +1,11 @@
 import { Queue, type ConnectionOptions } from "bullmq";
 import { QUEUE_NAMES } from "./queue-names.ts";
-import type { ChargeJob, NotificationJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
+import type { ChargeJob, NotificationJob, RefundJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
 
 export interface Queues {
   webhooks: Queue<WebhookJob>;
   renewals: Queue<Record<string, never>>;
-  charges: Queue<ChargeJob>;
+  charges: Queue<ChargeJob | RefundJob>;
   lookups: Queue<ResolveAttemptJob>;
   notifications: Queue<NotificationJob>;
   all: Queue[];
@@ -31,7 +31,7 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
     prefix,
     defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } },
   });
-  const charges = new Queue<ChargeJob>(QUEUE_NAMES.charges, {
+  const charges = new Queue<ChargeJob | RefundJob>(QUEUE_NAMES.charges, {
     connection,
     prefix,
     defaultJobOptions: {

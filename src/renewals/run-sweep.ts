@@ -9,6 +9,8 @@ import { enqueuePendingNotices } from "../notify/enqueue-notice.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
 import { expireIncompleteSubscriptions } from "../subscriptions/expire-incomplete.ts";
 import { queueRenewalReminders } from "./queue-renewal-reminders.ts";
+import { enqueueRefund } from "../refunds/enqueue-refund.ts";
+import { pendingRefunds } from "../refunds/pending-refunds.ts";
 import { relayWebhookInbox } from "../webhooks/relay-webhook-inbox.ts";
 import { renewDueSubscriptions } from "./renew-due-subscriptions.ts";
 
@@ -19,6 +21,7 @@ export interface SweepReport {
   canceled: number;
   chargesEnqueued: number;
   resolvesEnqueued: number;
+  refundsEnqueued: number;
   dunningEnded: number;
   /** Final notices to customers whose invoice waits for a new card. */
   finalNotices: number;
@@ -46,6 +49,7 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     canceled: 0,
     chargesEnqueued: 0,
     resolvesEnqueued: 0,
+    refundsEnqueued: 0,
     dunningEnded: 0,
     finalNotices: 0,
     reminders: 0,
@@ -113,6 +117,12 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
       .execute();
     for (const attempt of unresolved) await enqueueResolve(deps, attempt.id, Number(attempt.wait_ms));
     report.resolvesEnqueued = unresolved.length;
+  });
+  await step("refunds", async () => {
+    // Refunds planned but not sent (a crash after the commit, a Redis flush), unknown, or abandoned mid-call.
+    const refunds = await pendingRefunds(deps.db, BATCH * MAX_BATCHES, abandonedAfterMs(deps.config));
+    for (const refund of refunds) await enqueueRefund(deps, refund.id);
+    report.refundsEnqueued = refunds.length;
   });
   await step("dunning deadlines", async () => {
     report.dunningEnded = await endExpiredDunning(deps, effects);

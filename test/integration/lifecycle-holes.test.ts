@@ -50,6 +50,29 @@ describe("lifecycle holes", () => {
     expect(invoice.dunning_deadline_at).toBeNull();
   });
 
+  it("a cancel during a charge does not keep the money: the success on the void invoice is refunded, once, with invoice.double_charge_refunded", async () => {
+    h.simulator.faults.set([{ on: "charge", kind: "latency", latencyMs: 1_500, times: 1 }]);
+    const subscription = await subscribeWithCard(h, "premium", `cus_${n++}`);
+    const attempt = await eventually(
+      () => h.database.db.selectFrom("charge_attempts as a").innerJoin("invoices as i", "i.id", "a.invoice_id").select(["a.id", "a.invoice_id"]).where("i.subscription_id", "=", subscription.id).where("a.status", "=", "sending").executeTakeFirst(),
+      10_000,
+      "the charge in flight",
+    );
+    expect((await h.api("POST", `/v1/subscriptions/${subscription.id}/cancel`, { atPeriodEnd: false })).json()).toMatchObject({ status: "canceled" });
+    const refund = await eventually(async () => {
+      const row = await h.database.db.selectFrom("refunds").selectAll().where("invoice_id", "=", attempt.invoice_id).executeTakeFirst();
+      return row?.status === "succeeded" && row;
+    }, 20_000, "the double charge refunded");
+    const charged = await h.database.db.selectFrom("charge_attempts").selectAll().where("id", "=", attempt.id).executeTakeFirstOrThrow();
+    expect(charged.status).toBe("succeeded");
+    expect(refund).toMatchObject({ cause: "double_charge", amount: charged.amount, oen_transaction_hid: charged.oen_transaction_hid });
+    expect(h.simulator.ledger.refunds(charged.oen_transaction_hid!)).toHaveLength(1);
+    const invoice = await h.database.db.selectFrom("invoices").select(["status", "amount_refunded"]).where("id", "=", attempt.invoice_id).executeTakeFirstOrThrow();
+    expect(invoice).toEqual({ status: "void", amount_refunded: 0 });
+    const events = await h.database.db.selectFrom("platform_events").select("type").where("dedupe_key", "like", `%${refund.id}%`).execute();
+    expect(events.map((e) => e.type)).toEqual(["invoice.double_charge_refunded"]);
+  });
+
   it("an attempt whose outcome stays unknown keeps exactly one lookup job however many sweeps pass", async () => {
     h.simulator.faults.set([
       { on: "charge", kind: "gateway_timeout" },

@@ -23,9 +23,9 @@ interface Recorded extends SideEffects {
 
 /** The real outbox writer (notices and events go to Postgres), with its jobs recorded instead of enqueued. */
 function recordingEffects(): Recorded {
-  const inner = createSideEffects({ queues: {} as never, config, logger: silentLogger, clock: { now: () => NOW } });
+  const inner = createSideEffects({ db: {} as never, queues: {} as never, config, logger: silentLogger, clock: { now: () => NOW } });
   const charges: CollectableInvoice[] = [];
-  return { ...inner, charges, charge: (invoice) => charges.push(invoice), resolve: () => {}, flush: async () => {} };
+  return { ...inner, charges, charge: (invoice) => charges.push(invoice), resolve: () => {}, refund: () => {}, flush: async () => {} };
 }
 
 let database: TestDatabase;

@@ -273,6 +273,69 @@ describe("reads", () => {
   });
 });
 
+describe("refund", () => {
+  async function paidTransaction(amount = 1200): Promise<string> {
+    const outcome = await client().chargeToken(charge(await boundToken(sim, TEST_CARDS.success), amount));
+    if (outcome.kind !== "succeeded") throw new Error(outcome.kind);
+    return outcome.transactionHid;
+  }
+
+  it("maps 200 S0000 to succeeded with the new status and refundAmount; getTransaction then shows them", async () => {
+    const hid = await paidTransaction();
+    const c = client();
+    const outcome = await c.refund(hid, { amount: 500, reason: "unused days", productDetails: [productLine(500)] });
+    expect(outcome).toEqual({ kind: "succeeded", transactionHid: hid, status: "refunded", refundAmount: 500, refundedAt: expect.any(String) });
+    expect(await c.getTransaction(hid)).toMatchObject({ id: hid, status: "refunded", amount: 1200, refundAmount: 500, refundedAt: expect.any(String) });
+    expect(sim.ledger.refunds(hid)).toMatchObject([{ amount: 500, reason: "unused days", channel: "api" }]);
+  });
+
+  it("maps Oen's documented refusals to refused with their code", async () => {
+    const hid = await paidTransaction();
+    const c = client();
+    expect(await c.refund(hid, { amount: 1201 })).toMatchObject({ kind: "refused", code: "V0001", httpStatus: 400, message: expect.stringContaining("REFUND_AMOUNT_EXCEED_CHARGE_AMOUNT") });
+    sim.faults.set([{ on: "refund", kind: "refund_failed", times: 1 }]);
+    expect(await c.refund(hid, { amount: 100 })).toMatchObject({ kind: "refused", code: "R0001", httpStatus: 400 });
+    sim.faults.set([{ on: "refund", kind: "charged_amount_too_low", times: 1 }]);
+    expect(await c.refund(hid, { amount: 100 })).toMatchObject({ kind: "refused", code: "F0001", httpStatus: 500 });
+    expect(await c.refund(hid, { amount: 100 })).toMatchObject({ kind: "succeeded" });
+    expect(await c.refund(hid, { amount: 100 })).toMatchObject({ kind: "refused", code: "V0002", httpStatus: 400 });
+  });
+
+  it("maps 401 to config_error A0001", async () => {
+    const hid = await paidTransaction();
+    expect(await client({ apiToken: "wrong" }).refund(hid, { amount: 1 })).toMatchObject({ kind: "config_error", code: "A0001", httpStatus: 401 });
+  });
+
+  it.each([
+    ["drop", "connection", undefined, 0],
+    ["drop_after_refund", "connection", undefined, 1],
+    ["error_5xx", "F0001", 500, 0],
+    ["bad_gateway", "http_5xx", 502, 0],
+    ["gateway_timeout", "gateway_timeout", 504, 0],
+    ["gateway_timeout_after_refund", "gateway_timeout", 504, 1],
+  ] as const)("fault %s → unknown %s, sent once", async (kind, reason, httpStatus, made) => {
+    const hid = await paidTransaction();
+    let calls = 0;
+    const counting: typeof fetch = (input, init) => {
+      calls += 1;
+      return fetch(input, init);
+    };
+    sim.faults.set([{ on: "refund", kind }]);
+    const outcome = await client({ fetch: counting }).refund(hid, { amount: 1200 });
+    expect(outcome).toMatchObject({ kind: "unknown", reason });
+    expect((outcome as { httpStatus?: number }).httpStatus).toBe(httpStatus);
+    expect(calls).toBe(1);
+    expect(sim.ledger.refunds(hid)).toHaveLength(made);
+  });
+
+  it("times out (and the refund was made meanwhile)", async () => {
+    const hid = await paidTransaction();
+    sim.faults.set([{ on: "refund", kind: "latency", latencyMs: 500 }]);
+    expect(await client({ timeoutMs: 100 }).refund(hid, { amount: 1200 })).toMatchObject({ kind: "unknown", reason: "timeout" });
+    expect(sim.ledger.refunds(hid)).toHaveLength(1);
+  });
+});
+
 /** A port nobody listens on. */
 async function closedPort(): Promise<number> {
   const server = createServer();

@@ -159,7 +159,7 @@ describe("fault plans", () => {
   it("refuses malformed plans with a message naming the rule", () => {
     expect(() => parseFaultPlan({ on: "charge" })).toThrow(FaultPlanError);
     expect(() => parseFaultPlan([{ on: "charge", kind: "slow_lookup" }])).toThrow(/rule 0: "kind" for "charge"/);
-    expect(() => parseFaultPlan([{ on: "webhook", kind: "duplicate" }, { on: "refund", kind: "drop" }])).toThrow(/rule 1/);
+    expect(() => parseFaultPlan([{ on: "webhook", kind: "duplicate" }, { on: "payout", kind: "drop" }])).toThrow(/rule 1/);
     expect(() => parseFaultPlan([{ on: "lookup", kind: "drop", probability: 2 }])).toThrow(/probability/);
     expect(() => sim.faults.set([{ on: "lookup", kind: "drop", times: -1 }])).toThrow(/times/);
     expect(parseFaultPlan([{ on: "charge", kind: "c026_after_charge", times: 1, settleAfterMs: 10, extra: true }])).toEqual([

@@ -3,12 +3,19 @@ import { refused, sendAnswer, type Answer } from "./envelope.ts";
 import type { FaultKind, FaultRule, FaultTarget } from "./fault-plan.ts";
 import type { SimulatorContext } from "./simulator-context.ts";
 
-const AFTER_CHARGE: ReadonlySet<FaultKind> = new Set(["gateway_timeout_after_charge", "drop_after_charge", "c026_after_charge"]);
+// Faults that let the handler do its work (record a charge, make a refund) and then hide the answer.
+const AFTER_RECORDING: ReadonlySet<FaultKind> = new Set([
+  "gateway_timeout_after_charge",
+  "drop_after_charge",
+  "c026_after_charge",
+  "gateway_timeout_after_refund",
+  "drop_after_refund",
+]);
 
 /**
  * Runs `handle` under the faults planned for this request: a fault that replaces the answer skips
- * the handler (nothing recorded); an after-charge fault lets it record the charge, then hides the
- * answer; latency delays whatever is sent.
+ * the handler (nothing recorded); an after-charge or after-refund fault lets it record, then
+ * hides the answer (only when something was recorded); latency delays whatever is sent.
  */
 export async function answerWithFaults(
   ctx: SimulatorContext,
@@ -18,7 +25,7 @@ export async function answerWithFaults(
   handle: (fault: FaultRule | undefined) => Answer,
 ): Promise<FastifyReply> {
   const { latencyMs, fault } = ctx.faults.decide(target);
-  const answer = fault !== undefined && !AFTER_CHARGE.has(fault.kind) ? undefined : handle(fault);
+  const answer = fault !== undefined && !AFTER_RECORDING.has(fault.kind) ? undefined : handle(fault);
   await ctx.sleep(latencyMs);
   if (fault !== undefined && (answer === undefined || answer.recorded === true)) {
     return sendFaultAnswer(request, reply, fault.kind);
@@ -32,12 +39,18 @@ function sendFaultAnswer(request: FastifyRequest, reply: FastifyReply, kind: Fau
       return reply.code(502).type("text/html").send("<html><body><h1>502 Bad Gateway</h1></body></html>");
     case "gateway_timeout":
     case "gateway_timeout_after_charge":
+    case "gateway_timeout_after_refund":
       // Oen cuts requests at 29 s at its gateway, which answers without Oen's envelope.
       return reply.code(504).send({ message: "Endpoint request timed out" });
     case "c026_after_charge":
       return sendAnswer(reply, refused(409, "C026", "PAYMENT_STATUS_UNKNOWN", { retryable: false }));
+    case "refund_failed":
+      return sendAnswer(reply, refused(400, "R0001", "REFUND_FAILED"));
+    case "charged_amount_too_low":
+      return sendAnswer(reply, refused(500, "F0001", "Current charged amount too low"));
     case "drop":
     case "drop_after_charge":
+    case "drop_after_refund":
       reply.hijack();
       request.raw.socket.destroy();
       return reply;

@@ -6,7 +6,7 @@ import type { FastifyReply } from "fastify";
 export interface Answer {
   httpStatus: number;
   body: object;
-  /** A charge (paid or declined) was recorded: only then do the `*_after_charge` faults apply. */
+  /** A charge (paid or declined) was recorded, or a refund made: only then do the `*_after_charge` / `*_after_refund` faults apply. */
   recorded?: boolean;
 }
 

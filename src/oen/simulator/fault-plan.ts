@@ -7,13 +7,16 @@
  *    { "on": "webhook", "kind": "duplicate" }]
  *
  * Kinds, by what they act on:
- * - any of charge/lookup/checkout:
+ * - any of charge/lookup/checkout/refund:
  *   `latency` (answer `latencyMs` later; a charge is recorded at once, its answer is delayed),
  *   `error_5xx` (500 F0001, nothing recorded), `bad_gateway` (502 HTML page, not JSON),
  *   `gateway_timeout` (504, nothing recorded), `drop` (socket destroyed, nothing recorded)
  * - charge: `gateway_timeout_after_charge` (charge recorded, 504), `drop_after_charge` (charge
  *   recorded, socket destroyed), `c026_after_charge` (charge recorded as `charging`, 409 C026;
  *   it settles to the card's real outcome `settleAfterMs` later, default 1000)
+ * - refund: `gateway_timeout_after_refund` (refund made, 504), `drop_after_refund` (refund made,
+ *   socket destroyed), `refund_failed` (400 R0001, the acquirer refused; nothing refunded),
+ *   `charged_amount_too_low` (500 F0001 "Current charged amount too low"; nothing refunded)
  * - lookup (order lookups and GET /transactions/:id): `slow_lookup` (= latency), `lookup_5xx` (= error_5xx)
  * - webhook: `latency` (deliver later), `duplicate` (deliver the same body twice concurrently,
  *   each copy with its own tries), `reorder` (hold it until the next webhook has been tried, or
@@ -23,13 +26,14 @@
  * unlimited) is how often the rule may fire. Latency rules add up; among the other rules, the
  * first one that fires decides the answer.
  */
-export type FaultTarget = "charge" | "lookup" | "checkout" | "webhook";
+export type FaultTarget = "charge" | "lookup" | "checkout" | "refund" | "webhook";
 
 const REQUEST_KINDS = ["latency", "error_5xx", "bad_gateway", "gateway_timeout", "drop"] as const;
 const KINDS_BY_TARGET = {
   charge: [...REQUEST_KINDS, "gateway_timeout_after_charge", "drop_after_charge", "c026_after_charge"],
   lookup: [...REQUEST_KINDS, "slow_lookup", "lookup_5xx"],
   checkout: REQUEST_KINDS,
+  refund: [...REQUEST_KINDS, "gateway_timeout_after_refund", "drop_after_refund", "refund_failed", "charged_amount_too_low"],
   webhook: ["latency", "duplicate", "reorder", "drop"],
 } as const;
 

@@ -23,6 +23,22 @@ export interface LedgerEntry {
   paidAt?: string;
   refundAmount: number;
   refundedAt?: string;
+  /** Set when the money was paid out to the merchant (status `claimed`). */
+  payoutAt?: string;
+}
+
+/** Where a refund was made: through the API, or by the merchant in Oen's CRM (same rules). */
+export type RefundChannel = "api" | "crm";
+
+/** One refund Oen made, by API or in the CRM: what tests read to prove "refunded once". */
+export interface LedgerRefund {
+  transactionHid: string;
+  orderId: string;
+  amount: number;
+  channel: RefundChannel;
+  reason?: string;
+  productDetails?: ProductDetail[];
+  refundedAt: string;
 }
 
 /** Read access for tests: every call returns copies, so nothing outside can change the ledger. */
@@ -33,15 +49,22 @@ export interface LedgerView {
   get(id: string): LedgerEntry | undefined;
   /** Transactions that took money (paid, including ones refunded later), optionally of orders with this prefix. */
   successfulCharges(orderIdPrefix?: string): LedgerEntry[];
+  /** Every refund made, in order; of one transaction (by P-number) when given. */
+  refunds(transactionHid?: string): LedgerRefund[];
 }
 
 export interface Ledger extends LedgerView {
   add(entry: LedgerEntry): void;
-  update(id: string, change: Partial<Pick<LedgerEntry, "status" | "paidAt" | "authCode" | "reason" | "declineCode" | "refundAmount" | "refundedAt">>): LedgerEntry;
+  update(
+    id: string,
+    change: Partial<Pick<LedgerEntry, "status" | "paidAt" | "authCode" | "reason" | "declineCode" | "refundAmount" | "refundedAt" | "payoutAt">>,
+  ): LedgerEntry;
+  addRefund(refund: LedgerRefund): void;
 }
 
 export function createLedger(): Ledger {
   const entries: LedgerEntry[] = [];
+  const refunds: LedgerRefund[] = [];
   const find = (id: string) => entries.find((entry) => entry.id === id || entry.transactionId === id);
   const copies = (list: LedgerEntry[]) => list.map((entry) => structuredClone(entry));
   return {
@@ -53,9 +76,10 @@ export function createLedger(): Ledger {
     },
     successfulCharges: (prefix = "") =>
       copies(entries.filter((entry) => entry.paidAt !== undefined && entry.orderId.startsWith(prefix))),
+    refunds: (transactionHid) =>
+      refunds.filter((refund) => transactionHid === undefined || refund.transactionHid === transactionHid).map((refund) => structuredClone(refund)),
     add: (entry) => {
-      // Keys without a value are left out, as in Oen's objects.
-      entries.push(structuredClone(Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined)) as LedgerEntry));
+      entries.push(structuredClone(withoutUndefined(entry)));
     },
     update: (id, change) => {
       const entry = find(id);
@@ -63,5 +87,13 @@ export function createLedger(): Ledger {
       Object.assign(entry, change);
       return structuredClone(entry);
     },
+    addRefund: (refund) => {
+      refunds.push(structuredClone(withoutUndefined(refund)));
+    },
   };
+}
+
+// Keys without a value are left out, as in Oen's objects.
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
 }

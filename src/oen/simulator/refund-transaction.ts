@@ -1,5 +1,6 @@
 import type { ProductDetail } from "../types.ts";
 import { ok, refused, type Answer } from "./envelope.ts";
+import type { RefundChannel } from "./ledger.ts";
 import { productTotal } from "./product-total.ts";
 import type { SimulatorContext } from "./simulator-context.ts";
 import { transactionView } from "./transaction-view.ts";
@@ -15,10 +16,12 @@ export interface RefundBody {
 const HID = /^P\d{8}[0-9A-Z]{8}$/;
 
 /**
- * A card refund by api/refund.md: by P-number only, once per transaction (a partial refund
- * leaves the rest unrefundable), instantly `refunded` as for cards.
+ * A card refund by api/refund.md and developers/refunds.md: by P-number only, of a `charged`
+ * or `claimed` transaction, ONCE (by API or CRM; a partial refund leaves the rest
+ * unrefundable), for at most the amount; instantly `refunded` (`refundedPostPayout` once paid
+ * out), as for cards. An allowance (`productDetails`), when sent, must sum to the amount.
  */
-export function refundTransaction(ctx: SimulatorContext, transactionHid: string, body: RefundBody): Answer {
+export function refundTransaction(ctx: SimulatorContext, transactionHid: string, body: RefundBody, channel: RefundChannel = "api"): Answer {
   const entry = HID.test(transactionHid) ? ctx.ledger.get(transactionHid) : undefined;
   if (entry === undefined || entry.merchantId !== body.merchantId || body.merchantId !== ctx.settings.merchantId) {
     return refused(400, "V0001", "INVALID_PARAMS");
@@ -32,6 +35,17 @@ export function refundTransaction(ctx: SimulatorContext, transactionHid: string,
     return refused(400, "V0001", "PRODUCT_AMOUNT_NOT_MATCH");
   }
   const refundedAt = ctx.now().toISOString();
-  const updated = ctx.ledger.update(entry.id, { status: "refunded", refundAmount: amount, refundedAt });
-  return ok({ ...transactionView(updated, false), success: true });
+  const status = entry.status === "claimed" ? "refundedPostPayout" : "refunded";
+  const updated = ctx.ledger.update(entry.id, { status, refundAmount: amount, refundedAt });
+  ctx.ledger.addRefund({
+    transactionHid: entry.id,
+    orderId: entry.orderId,
+    amount,
+    channel,
+    reason: body.reason,
+    productDetails: body.productDetails,
+    refundedAt,
+  });
+  // `recorded`: the refund was made, so an after-refund fault may now hide the answer.
+  return { ...ok({ ...transactionView(updated, false), success: true }), recorded: true };
 }

@@ -43,6 +43,14 @@ export interface SimulatorSettings {
   webhookUrl: string | null;
 }
 
+/** One POST /refunds request as it arrived (answered, refused or lost to a fault). */
+export interface RefundRequestRecord {
+  transactionHid: string;
+  /** null: no amount sent (Oen refunds in full). */
+  amount: number | null;
+  receivedAt: string;
+}
+
 /** Everything the simulator's routes share. */
 export interface SimulatorContext {
   settings: SimulatorSettings;
@@ -52,6 +60,8 @@ export interface SimulatorContext {
   checkouts: Map<string, CheckoutPage>;
   cards: Map<string, BoundCard>;
   faults: FaultController;
+  /** Every refund request received, in order: tests prove "sent once" with it. */
+  refundRequests: RefundRequestRecord[];
   webhooks: WebhookSender;
   /** Waits, but stops (rejecting) when the simulator closes. */
   sleep(ms: number): Promise<void>;

@@ -6,9 +6,11 @@ import { buildSimulatorApp } from "./build-simulator-app.ts";
 import { createFaultController, type FaultControls } from "./fault-controller.ts";
 import { parseFaultPlan, type FaultPlan } from "./fault-plan.ts";
 import { createIdFactory } from "./id-factory.ts";
-import { createLedger, type LedgerView } from "./ledger.ts";
+import { createLedger, type LedgerEntry, type LedgerView } from "./ledger.ts";
+import { payOut } from "./pay-out.ts";
+import { refundInCrm, type CrmRefundResult } from "./refund-in-crm.ts";
 import { createSeededRandom } from "./random.ts";
-import type { SimulatorContext } from "./simulator-context.ts";
+import type { RefundRequestRecord, SimulatorContext } from "./simulator-context.ts";
 import { createWebhookSender, type WebhookDelivery } from "./webhook-sender.ts";
 
 export interface OenSimulatorOptions {
@@ -45,6 +47,8 @@ export interface OenSimulator {
   merchantId: string;
   apiToken: string;
   ledger: LedgerView;
+  /** Every POST /refunds received, in order, whatever became of it (live). */
+  refundRequests: readonly RefundRequestRecord[];
   faults: FaultControls;
   /** Every webhook try so far, in order (live). */
   webhookDeliveries: readonly WebhookDelivery[];
@@ -61,6 +65,10 @@ export interface OenSimulator {
    * decline with `declineCode`, then charges succeed again.
    */
   reprogramCard(token: string, behaviour: { declines: number; declineCode: CardRefusalCode }): void;
+  /** The merchant refunds in Oen's CRM (not through the API), under the same once rule. */
+  refundInCrm(transactionHid: string, input?: { amount?: number; reason?: string }): CrmRefundResult;
+  /** Oen pays a `charged` transaction out: it becomes `claimed`; undefined when it was not `charged`. */
+  payOut(transactionHid: string): LedgerEntry | undefined;
   close(): Promise<void>;
 }
 
@@ -86,6 +94,7 @@ export async function startOenSimulator(options: OenSimulatorOptions): Promise<O
     checkouts: new Map(),
     cards: new Map(),
     faults,
+    refundRequests: [],
     webhooks: createWebhookSender({
       url: () => settings.webhookUrl,
       retryDelaysMs: options.webhookRetryDelaysMs ?? [2_000, 4_000],
@@ -119,6 +128,7 @@ export async function startOenSimulator(options: OenSimulatorOptions): Promise<O
     merchantId: options.merchantId,
     apiToken: options.apiToken,
     ledger: readOnly(ctx.ledger),
+    refundRequests: ctx.refundRequests,
     faults: { set: faults.set, clear: faults.clear, list: faults.list },
     webhookDeliveries: ctx.webhooks.deliveries,
     webhooksIdle: () => ctx.webhooks.idle(),
@@ -133,6 +143,8 @@ export async function startOenSimulator(options: OenSimulatorOptions): Promise<O
       card.behaviour = { ...card.behaviour, declines: behaviour.declines, declineCode: behaviour.declineCode };
       card.charges = 0;
     },
+    refundInCrm: (transactionHid, input = {}) => refundInCrm(ctx, transactionHid, input),
+    payOut: (transactionHid) => payOut(ctx, transactionHid),
     async close() {
       lifetime.abort();
       await app.close();
@@ -142,5 +154,5 @@ export async function startOenSimulator(options: OenSimulatorOptions): Promise<O
 }
 
 function readOnly(ledger: LedgerView): LedgerView {
-  return { all: ledger.all, byOrder: ledger.byOrder, get: ledger.get, successfulCharges: ledger.successfulCharges };
+  return { all: ledger.all, byOrder: ledger.byOrder, get: ledger.get, successfulCharges: ledger.successfulCharges, refunds: ledger.refunds };
 }

@@ -25,6 +25,7 @@ export function transactionView(entry: LedgerEntry, withProductDetails: boolean)
     paidAt: entry.paidAt,
     refundAmount: entry.refundAmount,
     refundedAt: entry.refundedAt,
+    payoutAt: entry.payoutAt,
     productDetails: withProductDetails ? entry.productDetails : undefined,
   };
   return Object.fromEntries(Object.entries(view).filter(([, value]) => value !== undefined));

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { bindCard, completeCardForm, type BindCardInput } from "../bind-card.ts";
 import { FaultPlanError, parseFaultPlan } from "../fault-plan.ts";
+import { payOut } from "../pay-out.ts";
+import { refundInCrm } from "../refund-in-crm.ts";
 import type { SimulatorContext } from "../simulator-context.ts";
 
 /**
@@ -9,6 +11,24 @@ import type { SimulatorContext } from "../simulator-context.ts";
  */
 export async function adminRoutes(app: FastifyInstance, { ctx }: { ctx: SimulatorContext }): Promise<void> {
   app.get("/__sim/ledger", async () => ({ transactions: ctx.ledger.all() }));
+
+  app.get("/__sim/refunds", async () => ({ refunds: ctx.ledger.refunds() }));
+
+  app.get("/__sim/refund-requests", async () => ({ requests: ctx.refundRequests }));
+
+  app.post<{ Params: { id: string }; Body: { amount?: number; reason?: string } | undefined }>(
+    "/__sim/transactions/:id/crm-refund",
+    { schema: { body: { type: ["object", "null"], properties: { amount: { type: "integer", minimum: 1 }, reason: { type: "string" } } } } },
+    async (request, reply) => {
+      const result = refundInCrm(ctx, request.params.id, request.body ?? {});
+      return result.kind === "refunded" ? result : reply.code(400).send(result);
+    },
+  );
+
+  app.post<{ Params: { id: string } }>("/__sim/transactions/:id/payout", async (request, reply) => {
+    const entry = payOut(ctx, request.params.id);
+    return entry === undefined ? reply.code(409).send({ error: "only a charged transaction can be paid out" }) : { transaction: entry };
+  });
 
   app.get("/__sim/faults", async () => ({ faults: ctx.faults.list() }));
 

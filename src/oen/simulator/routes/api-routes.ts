@@ -53,6 +53,10 @@ export async function apiRoutes(app: FastifyInstance, { ctx }: { ctx: SimulatorC
   app.post<{ Params: { transactionHid: string }; Body: RefundBody }>(
     "/refunds/:transactionHid",
     { schema: { body: refundSchema } },
-    async (request, reply) => sendAnswer(reply, refundTransaction(ctx, request.params.transactionHid, request.body)),
+    (request, reply) => {
+      const { transactionHid } = request.params;
+      ctx.refundRequests.push({ transactionHid, amount: request.body.amount ?? null, receivedAt: ctx.now().toISOString() });
+      return answerWithFaults(ctx, "refund", request, reply, () => refundTransaction(ctx, transactionHid, request.body));
+    },
   );
 }

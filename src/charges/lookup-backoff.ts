@@ -1,0 +1,6 @@
+const MAX_LOOKUP_INTERVAL_MS = 5 * 60_000;
+
+/** Wait before the next lookup of an unknown outcome: 2 s, 4 s, 8 s … capped at 5 minutes. */
+export function lookupBackoffMs(lookupCount: number): number {
+  return Math.min(2_000 * 2 ** Math.min(lookupCount, 20), MAX_LOOKUP_INTERVAL_MS);
+}

@@ -1,0 +1,14 @@
+import type { Deps } from "../deps.ts";
+import { addJob } from "../queues/add-job.ts";
+import { jobIds } from "../queues/jobs.ts";
+
+/**
+ * Enqueues the next step of a refund (send, or look up) on the `charges` queue; call it after
+ * the commit that planned the refund. Safe to call twice: the job id is the refund's state,
+ * and Postgres decides whether anything is sent. A settled or missing refund enqueues nothing.
+ */
+export async function enqueueRefund(deps: Pick<Deps, "db" | "queues">, refundId: string, delayMs = 0): Promise<void> {
+  const refund = await deps.db.selectFrom("refunds").select(["status", "lookup_count"]).where("id", "=", refundId).executeTakeFirst();
+  if (refund === undefined || (refund.status !== "pending" && refund.status !== "unknown")) return;
+  await addJob(deps.queues.charges, "refund", { refundId }, { jobId: jobIds.refund(refundId, refund.status, refund.lookup_count), delay: Math.max(0, Math.round(delayMs)) });
+}

@@ -1,0 +1,58 @@
+import type { Kysely } from "kysely";
+import type { Database, Refund } from "../db/database.ts";
+import type { Deps } from "../deps.ts";
+import { newId } from "../ids.ts";
+import type { SideEffects } from "../outbox/side-effects.ts";
+import { applySucceededRefund } from "./apply-succeeded-refund.ts";
+import { liveRefundOf } from "./live-refund-of.ts";
+
+export interface CrmRefundInput {
+  invoiceId: string;
+  chargeAttemptId: string | null;
+  oenTransactionHid: string;
+  /** The transaction's `refundAmount` at Oen. */
+  amount: number;
+  reason: string | null;
+}
+
+export type RecordCrmRefundResult =
+  | { kind: "recorded"; refund: Refund }
+  /** A refund of ours already stands for the transaction (Oen refunds once): it is that one. */
+  | { kind: "already_recorded"; refund: Refund };
+
+/**
+ * Records, in the caller's transaction, a refund made in Oen's CRM that the reconciliation
+ * found: `succeeded` at once (nothing is sent), with the invoice's `amount_refunded` and the
+ * `invoice.refunded` event like any other refund.
+ */
+export async function recordCrmRefund(
+  deps: Pick<Deps, "clock" | "logger">,
+  tx: Kysely<Database>,
+  input: CrmRefundInput,
+  effects: SideEffects,
+): Promise<RecordCrmRefundResult> {
+  const invoice = await tx.selectFrom("invoices").selectAll().where("id", "=", input.invoiceId).forUpdate().executeTakeFirstOrThrow();
+  const existing = await liveRefundOf(tx, input.oenTransactionHid);
+  if (existing !== undefined) return { kind: "already_recorded", refund: existing };
+  const refund = await tx
+    .insertInto("refunds")
+    .values({
+      id: newId("rf"),
+      invoice_id: invoice.id,
+      charge_attempt_id: input.chargeAttemptId,
+      oen_transaction_hid: input.oenTransactionHid,
+      amount: input.amount,
+      reason: input.reason,
+      cause: "crm",
+      status: "succeeded",
+      sent_at: null,
+      code: null,
+      message: null,
+      last_lookup_at: null,
+      resolved_at: new Date(),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await applySucceededRefund(deps, tx, refund, invoice, effects);
+  return { kind: "recorded", refund };
+}
