@@ -165,7 +165,8 @@ export interface IdempotencyKeysTable {
   /** Null while the first request is still being answered. */
   status_code: number | null;
   response: ColumnType<unknown, string | null, string | null> | null;
-  created_at: CreatedAt;
+  /** When the key was reserved; a retry that takes over a crashed reservation renews it. */
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface Database {
