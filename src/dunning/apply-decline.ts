@@ -1,6 +1,5 @@
 import { sql, type Kysely, type Transaction } from "kysely";
 import { decideAfterDecline, type DeclineInput, type NoticeKind } from "../billing/dunning-policy.ts";
-import { cardUpdateLink } from "../checkout/card-update-link.ts";
 import type { ChargeAttempt, Database, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
@@ -40,7 +39,7 @@ export async function applyDecline(deps: DeclineDeps, tx: Transaction<Database>,
     .executeTakeFirstOrThrow();
   if (decision.action === "final") updated = await applyFinalState(tx, effects, updated, decision.state, now);
 
-  const facts = { declineCode: attempt.code, nextRetryAt, deadline, finalState: deps.dunning.finalState, cardUpdateUrl: cardUpdateLink(deps.config, subscription.id, now) };
+  const facts = { declineCode: attempt.code, nextRetryAt, deadline, finalState: deps.dunning.finalState };
   for (const kind of decision.notices as Array<Exclude<NoticeKind, "renewal_reminder">>) {
     await effects.notice(tx, { subscriptionId: subscription.id, cycle: invoice.cycle, ...noticeFor(kind, facts) });
   }

@@ -24,7 +24,7 @@ export function createSideEffects(deps: Pick<Deps, "queues" | "config" | "logger
   const events: string[] = [];
   return {
     async notice(db, input) {
-      const id = await queueNotice(db, { ...input, timeZone: deps.config.billingTimezone });
+      const id = await queueNotice(db, input);
       if (id !== undefined) notices.push(id);
     },
     async event(db, input) {

@@ -58,7 +58,8 @@ describe("notice delivery through SMTP", () => {
     expect(linkIn(rig, mail!.text)).toMatchObject({ ok: true, subscriptionId: row.subscription_id });
     expect(mail!.html).toContain(`<a href="${rig.deps.config.publicUrl}/billing/card/`);
     // What was sent is kept for ops.
-    expect(row).toMatchObject({ attempts: 1, last_error: null, locale: "zh-TW", to_email: "first@example.com", subject: mail!.subject, text_body: mail!.text });
+    expect(row).toMatchObject({ attempts: 1, last_error: null, locale: "zh-TW", to_email: "first@example.com", subject: mail!.subject });
+    expect(row.text_body).toContain("您用於「Premium」的卡片已過期，本期費用 NT$899 無法扣款。");
     expect(row.sent_at).toBeInstanceOf(Date);
   });
 

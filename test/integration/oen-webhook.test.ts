@@ -87,8 +87,8 @@ describe("POST /webhooks/oen", () => {
       return row.status === "failed" && row;
     });
     expect(session.failure_message).toBe("3DS_ABANDONED");
-    const event = await h.database.db.selectFrom("platform_events").select(["type", "payload"]).where("dedupe_key", "=", `subscription.checkout_failed:${id}`).executeTakeFirstOrThrow();
-    expect(event.payload).toMatchObject({ type: "subscription.checkout_failed", data: { subscriptionId: subscription.id, message: "3DS_ABANDONED" } });
+    const event = await h.database.db.selectFrom("platform_events").select(["type", "data"]).where("dedupe_key", "=", `subscription.checkout_failed:${id}`).executeTakeFirstOrThrow();
+    expect(event).toMatchObject({ type: "subscription.checkout_failed", data: { subscriptionId: subscription.id, message: "3DS_ABANDONED" } });
     expect((await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json().status).toBe("incomplete");
   });
 
