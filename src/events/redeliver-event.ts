@@ -1,6 +1,5 @@
 import type { Deps } from "../deps.ts";
-import { addJob } from "../queues/add-job.ts";
-import { jobIds } from "../queues/jobs.ts";
+import { enqueueEvent } from "./enqueue-event.ts";
 import { resetEventForRedelivery } from "./event-repository.ts";
 
 export type RedeliverResult =
@@ -20,8 +19,6 @@ export type RedeliverResult =
 export async function redeliverEvent(deps: Pick<Deps, "db" | "queues" | "config">, eventId: string): Promise<RedeliverResult> {
   const previous = await resetEventForRedelivery(deps.db, eventId);
   if (previous === undefined) return { kind: "not_found" };
-  if (deps.config.platformWebhook !== null) {
-    await addJob(deps.queues.notifications, "event", { eventId }, { jobId: jobIds.event(eventId), rerunCompleted: true });
-  }
+  await enqueueEvent(deps, eventId, { rerunCompleted: true });
   return previous === "pending" ? { kind: "already_pending" } : { kind: "redelivered", previousStatus: previous };
 }

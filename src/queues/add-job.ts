@@ -4,6 +4,13 @@ import type { JobsOptions, Queue } from "bullmq";
 const JOB_NOT_EXIST = -1;
 const JOB_NOT_IN_STATE = -3;
 
+/** How the enqueue helpers of a row's job (notice, event) add it. */
+export interface EnqueueOptions {
+  delayMs?: number;
+  /** Run again a job BullMQ keeps as completed: the row says there is work left (pending), so that job is stale. */
+  rerunCompleted?: boolean;
+}
+
 export interface AddJobOptions extends JobsOptions {
   jobId: string;
   /** Also run again a job kept as completed (a redelivery asked for by hand). */

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMailer } from "../../src/notify/create-mailer.ts";
 import { enqueueNotice, enqueuePendingNotices } from "../../src/notify/enqueue-notice.ts";
@@ -156,6 +157,18 @@ describe("notice delivery through SMTP", () => {
     expect(row.last_error).toMatch(/451/);
     expect(await eventually(async () => (await rig.deps.queues.notifications.getJobState(jobIds.notice(id))) === "failed")).toBe(true);
     expect(messagesTo("never@example.com")).toHaveLength(0);
+  });
+
+  it("sends a notice rendered before intents existed (an upgrade with notices pending) as it was written", async () => {
+    const subscriptionId = await seedSubscription(rig.deps.db, { email: "legacy@example.com", invoiceAmount: 899 });
+    const id = "ntc_legacy0000000000000";
+    await sql`insert into notices (id, subscription_id, cycle, kind, locale, to_email, subject, text_body, html_body)
+      values (${id}, ${subscriptionId}, 1, 'card_expired', 'en', 'legacy@example.com', 'Written then', 'The text then', '<p>The HTML then</p>')`.execute(rig.deps.db);
+    await enqueueNotice(rig.deps, id);
+    const [mail] = await eventually(async () => messagesTo("legacy@example.com").length === 1 && messagesTo("legacy@example.com"));
+    expect(mail!.subject).toBe("Written then");
+    expect(mail!.text.trim()).toBe("The text then");
+    expect(await noticeRow(rig, id)).toMatchObject({ status: "sent", data: null, subject: "Written then" });
   });
 
   it("re-enqueues pending notices from the sweep (a crash before enqueueing, a Redis flush)", async () => {
