@@ -216,7 +216,7 @@ export interface NoticesTable {
   attempts: Generated<number>;
   last_error: string | null;
   /** When the next delivery attempt is due; null: as soon as a job runs. */
-  next_attempt_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  next_attempt_at: Nullable<Date>;
   skip_reason: Nullable<string>;
   created_at: CreatedAt;
   sent_at: Timestamp | null;

@@ -36,8 +36,8 @@ export async function deliverEvent(
   const current = await readEvent(deps.db, eventId);
   if (current === undefined) return { kind: "skipped", reason: "missing" };
   if (current.status !== "pending") return { kind: "skipped", reason: `already ${current.status}` };
-  const due = current.next_attempt_at?.getTime() ?? 0;
-  if (due > deps.clock.now().getTime()) return { kind: "not_due", delayMs: due - deps.clock.now().getTime() };
+  const waitMs = (current.next_attempt_at?.getTime() ?? 0) - deps.clock.now().getTime();
+  if (waitMs > 0) return { kind: "not_due", delayMs: waitMs };
   if (current.payload === null) await freezeEventPayload(deps.db, eventId, await buildEventBody(deps.db, current));
 
   return deps.db.transaction().execute(async (tx): Promise<EventOutcome> => {
