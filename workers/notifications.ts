@@ -19,9 +19,12 @@ export interface NotificationWorkerOptions {
 /**
  * Emails to customers (`notice` jobs) and signed webhooks to the platform
  * (`event` jobs). Both are small, I/O-bound deliveries with the same retry
- * shape, so they share the `notifications` queue. A failed delivery sleeps
- * as a delayed job until its retry time, recorded in Postgres so the sweep
- * can rebuild it; a delivery given up fails the job, for Bull Board to show.
+ * shape, so they share the `notifications` queue. Each renders what the
+ * outbox recorded: the email (with its signed link) and the event body are
+ * built here, never in the transaction that decided them. A failed delivery
+ * sleeps as a delayed job until its retry time, recorded in Postgres (days
+ * for a notice, 30 days for an event) so the sweep can rebuild it whatever
+ * BullMQ kept; a delivery given up fails the job, for Bull Board to show.
  */
 export function startNotificationWorker(deps: Deps, connection: ConnectionOptions, options: NotificationWorkerOptions = {}): Worker<NotificationJob> {
   const mailer = deps.config.smtpUrl === null ? null : createMailer(deps.config.smtpUrl, deps.config.mailFrom);
@@ -31,7 +34,7 @@ export function startNotificationWorker(deps: Deps, connection: ConnectionOption
       "noticeId" in job.data
         ? await sendNotice(deps, mailer, job.data.noticeId, options.noticeRetry)
         : await deliverEvent(deps, sender, job.data.eventId, options.eventRetry);
-    if (outcome.kind === "retry") return delayJob(job, token, outcome.delayMs);
+    if (outcome.kind === "retry" || outcome.kind === "not_due") return delayJob(job, token, outcome.delayMs);
     if (outcome.kind === "failed") throw new UnrecoverableError(`given up: ${outcome.error}`);
     return outcome.kind;
   };

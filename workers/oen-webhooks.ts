@@ -4,11 +4,17 @@ import { createSideEffects } from "../src/outbox/side-effects.ts";
 import type { WebhookJob } from "../src/queues/jobs.ts";
 import { QUEUE_NAMES } from "../src/queues/queue-names.ts";
 import { handleTokenWebhook } from "../src/webhooks/handle-token-webhook.ts";
+import { cleanWebhookJob } from "../src/webhooks/clean-webhook-job.ts";
 import { recordWebhookEvent } from "../src/webhooks/record-webhook-event.ts";
 import { markWebhookProcessed } from "../src/webhooks/relay-webhook-inbox.ts";
 
-/** Applies Oen webhooks in the background, after the ingress answered 2xx. */
-export async function processWebhook(deps: Deps, jobId: string, data: WebhookJob): Promise<string> {
+/**
+ * Applies Oen webhooks in the background, after the ingress answered 2xx.
+ * The job is cleaned again: one queued by an older version may hold what
+ * Postgres refuses (a NUL) or fields of odd types, and must not fail forever.
+ */
+export async function processWebhook(deps: Deps, jobId: string, queued: WebhookJob): Promise<string> {
+  const data = cleanWebhookJob(queued);
   if (data.kind === "other") {
     await recordWebhookEvent(deps.db, data, "ignored", `purpose ${data.purpose} is not used by token billing`);
     await markWebhookProcessed(deps, jobId);

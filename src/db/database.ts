@@ -212,7 +212,8 @@ export interface IdempotencyKeysTable {
   /** Null while the first request is still being answered. */
   status_code: number | null;
   response: ColumnType<unknown, string | null, string | null> | null;
-  created_at: CreatedAt;
+  /** When the key was reserved; a retry that takes over a crashed reservation renews it. */
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface Database {
@@ -242,21 +243,30 @@ export type Invoice = Selectable<InvoicesTable>;
 export type ChargeAttempt = Selectable<ChargeAttemptsTable>;
 export type Refund = Selectable<RefundsTable>;
 
-export type NoticeStatus = "pending" | "sent" | "failed" | "outbox";
+/** skipped: not sent because its moment had passed by the time it could go (skip_reason says why). */
+export type NoticeStatus = "pending" | "sent" | "failed" | "outbox" | "skipped";
+
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
 
 export interface NoticesTable {
   id: string;
   subscription_id: string;
   cycle: number;
   kind: NoticeKind;
-  locale: string;
-  to_email: string;
-  subject: string;
-  text_body: string;
-  html_body: string;
+  /** The facts the decision established (NoticeData without its kind, dates as ISO 8601); null on rows from before intents. */
+  data: ColumnType<Record<string, unknown> | null, string, never>;
+  // The email as last rendered (at send time), kept for ops; null until the first attempt.
+  locale: Nullable<string>;
+  to_email: Nullable<string>;
+  subject: Nullable<string>;
+  text_body: Nullable<string>;
+  html_body: Nullable<string>;
   status: Generated<NoticeStatus>;
   attempts: Generated<number>;
   last_error: string | null;
+  /** When the next delivery attempt is due; null: as soon as a job runs. */
+  next_attempt_at: Nullable<Date>;
+  skip_reason: Nullable<string>;
   created_at: CreatedAt;
   sent_at: Timestamp | null;
 }
@@ -267,10 +277,16 @@ export interface PlatformEventsTable {
   id: string;
   type: string;
   dedupe_key: string;
-  payload: ColumnType<PlatformEventBody, string, never>;
+  /** The fact as recorded (the event's data before the worker adds the subscription or invoice). */
+  data: ColumnType<Record<string, unknown>, string, never>;
+  /** The body delivered, built at the first delivery attempt and never changed after (every retry sends these bytes). */
+  payload: ColumnType<PlatformEventBody | null, string | null | undefined, string>;
   created_at: CreatedAt;
   status: Generated<PlatformEventStatus>;
+  /** Every delivery attempt ever made. */
   attempts: Generated<number>;
+  /** Attempts in the current retry schedule: a redelivery starts a new one. */
+  retry_attempts: Generated<number>;
   last_status: number | null;
   last_error: string | null;
   next_attempt_at: Timestamp | null;

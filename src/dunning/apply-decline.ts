@@ -1,6 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
 import { countCardAttempts, decideAfterDecline, type DeclineInput, type NoticeKind } from "../billing/dunning-policy.ts";
-import { cardUpdateLink } from "../checkout/card-update-link.ts";
 import type { ChargeAttempt, Database, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { recordDecline, scheduleCollection } from "../invoices/invoice-transitions.ts";
@@ -9,7 +8,7 @@ import { markPastDue } from "../subscriptions/subscription-transitions.ts";
 import { applyFinalState } from "./apply-final-state.ts";
 import { noticeFor } from "./notice-for.ts";
 
-type DeclineDeps = Pick<Deps, "config" | "dunning">;
+type DeclineDeps = Pick<Deps, "dunning">;
 
 // Attempts that reached (or may have reached) the card network count against its budget.
 const COUNTED = ["sending", "unknown", "succeeded", "declined"] as const;
@@ -41,7 +40,7 @@ export async function applyDecline(deps: DeclineDeps, tx: Transaction<Database>,
   let updated = await recordDecline(tx, effects, invoice.id, { nextRetryAt, deadline, now });
   if (decision.action === "final") updated = await applyFinalState(tx, effects, invoice, decision.state, now);
 
-  const facts = { declineCode: attempt.code, nextRetryAt, deadline, finalState: deps.dunning.finalState, cardUpdateUrl: cardUpdateLink(deps.config, subscriptionId, now) };
+  const facts = { declineCode: attempt.code, nextRetryAt, deadline, finalState: deps.dunning.finalState };
   for (const kind of decision.notices as Array<Exclude<NoticeKind, "renewal_reminder">>) {
     await effects.notice(tx, { subscriptionId, cycle: invoice.cycle, ...noticeFor(kind, facts) });
   }

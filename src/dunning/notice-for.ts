@@ -6,20 +6,19 @@ export interface NoticeFacts {
   nextRetryAt: Date | null;
   deadline: Date | null;
   finalState: "unpaid" | "canceled";
-  cardUpdateUrl: string;
 }
 
 /** The data each dunning notice carries, from what the decision established. */
 export function noticeFor(kind: Exclude<NoticeKind, "renewal_reminder">, facts: NoticeFacts): NoticeData {
   switch (kind) {
     case "payment_failed":
-      return { kind, declineCode: facts.declineCode, nextRetryAt: facts.nextRetryAt, cardUpdateUrl: facts.cardUpdateUrl };
+      return { kind, declineCode: facts.declineCode, nextRetryAt: facts.nextRetryAt };
     case "card_expired":
-      return { kind, deadline: facts.deadline, cardUpdateUrl: facts.cardUpdateUrl };
+      return { kind, deadline: facts.deadline };
     case "card_needs_replacing":
-      return { kind, declineCode: facts.declineCode, deadline: facts.deadline, cardUpdateUrl: facts.cardUpdateUrl };
+      return { kind, declineCode: facts.declineCode, deadline: facts.deadline };
     case "final_notice":
-      return { kind, lastRetryAt: facts.nextRetryAt ?? facts.deadline!, withRetry: facts.nextRetryAt !== null, finalState: facts.finalState, cardUpdateUrl: facts.cardUpdateUrl };
+      return { kind, lastRetryAt: facts.nextRetryAt ?? facts.deadline!, withRetry: facts.nextRetryAt !== null, finalState: facts.finalState };
     case "subscription_canceled":
       return { kind, cause: "dunning" };
   }

@@ -1,5 +1,4 @@
 import { sql } from "kysely";
-import { cardUpdateLink } from "../checkout/card-update-link.ts";
 import type { Deps } from "../deps.ts";
 import { noticeMissing } from "../notify/notice-missing.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
@@ -32,7 +31,6 @@ export async function queueNewCardFinalNotices(deps: Pick<Deps, "db" | "clock" |
         lastRetryAt: invoice.dunning_deadline_at!,
         withRetry: false,
         finalState: deps.dunning.finalState,
-        cardUpdateUrl: cardUpdateLink(deps.config, invoice.subscription_id, now),
       });
     }
     return waiting.length;

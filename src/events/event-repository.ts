@@ -1,15 +1,34 @@
 import type { Kysely } from "kysely";
-import type { Database, PlatformEvent } from "../db/database.ts";
+import type { Database, PlatformEvent, PlatformEventStatus } from "../db/database.ts";
+import type { PlatformEventBody } from "./platform-event.ts";
+
+/** The event as it is, without waiting for or taking its lock. */
+export async function readEvent(db: Kysely<Database>, id: string): Promise<PlatformEvent | undefined> {
+  return db.selectFrom("platform_events").selectAll().where("id", "=", id).executeTakeFirst();
+}
 
 /** The event, locked for this delivery run; undefined when missing or another run holds it. */
 export async function lockEvent(db: Kysely<Database>, id: string): Promise<PlatformEvent | undefined> {
   return db.selectFrom("platform_events").selectAll().where("id", "=", id).forUpdate().skipLocked().executeTakeFirst();
 }
 
+/** Stores the body to deliver unless one was stored already (a concurrent run's wins: one body, ever). */
+export async function freezeEventPayload(db: Kysely<Database>, id: string, body: PlatformEventBody): Promise<void> {
+  await db.updateTable("platform_events").set({ payload: JSON.stringify(body) }).where("id", "=", id).where("payload", "is", null).execute();
+}
+
 export async function markEventDelivered(db: Kysely<Database>, id: string, httpStatus: number, at: Date): Promise<void> {
   await db
     .updateTable("platform_events")
-    .set((eb) => ({ status: "delivered", attempts: eb("attempts", "+", 1), last_status: httpStatus, last_error: null, next_attempt_at: null, delivered_at: at }))
+    .set((eb) => ({
+      status: "delivered",
+      attempts: eb("attempts", "+", 1),
+      retry_attempts: eb("retry_attempts", "+", 1),
+      last_status: httpStatus,
+      last_error: null,
+      next_attempt_at: null,
+      delivered_at: at,
+    }))
     .where("id", "=", id)
     .execute();
 }
@@ -25,12 +44,26 @@ export async function recordEventFailure(
     .set((eb) => ({
       status: failure.nextAttemptAt === null ? "failed" : "pending",
       attempts: eb("attempts", "+", 1),
+      retry_attempts: eb("retry_attempts", "+", 1),
       last_status: failure.httpStatus,
       last_error: failure.error,
       next_attempt_at: failure.nextAttemptAt,
     }))
     .where("id", "=", id)
     .execute();
+}
+
+/**
+ * Pending again with a fresh retry schedule, due now; the status it had, or
+ * undefined when it does not exist. Waits for a delivery run in progress.
+ */
+export async function resetEventForRedelivery(db: Kysely<Database>, id: string): Promise<PlatformEventStatus | undefined> {
+  return db.transaction().execute(async (tx) => {
+    const event = await tx.selectFrom("platform_events").select("status").where("id", "=", id).forUpdate().executeTakeFirst();
+    if (event === undefined) return undefined;
+    await tx.updateTable("platform_events").set({ status: "pending", retry_attempts: 0, next_attempt_at: null, delivered_at: null }).where("id", "=", id).execute();
+    return event.status;
+  });
 }
 
 export async function pendingEvents(db: Kysely<Database>, limit: number): Promise<Array<Pick<PlatformEvent, "id" | "next_attempt_at">>> {

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../db/database.ts";
 import { newId } from "../ids.ts";
-import type { PlatformEventBody, PlatformEventType } from "./platform-event.ts";
+import type { PlatformEventType } from "./platform-event.ts";
 
 export interface RecordEventInput {
   type: PlatformEventType;
@@ -13,22 +13,23 @@ export interface RecordEventInput {
 }
 
 /**
- * Stores a platform event, in the caller's transaction, so it exists exactly
- * when the fact it reports was committed. Its id is fixed here and repeated
- * as webhook-id on every delivery attempt. Returns the id, or undefined when
- * the same dedupeKey was recorded before (invariant 5). After the commit the
- * caller enqueues it (enqueueEvent); the sweep catches any it missed.
+ * Stores a platform event's fact, in the caller's transaction, so it exists
+ * exactly when the fact it reports was committed: its type, its data and
+ * when it happened, nothing more. Its id is fixed here and repeated as
+ * webhook-id on every delivery attempt; the body delivered is built by the
+ * notification worker at the first attempt and then frozen (deliverEvent).
+ * Returns the id, or undefined when the same dedupeKey was recorded before
+ * (invariant 5). After the commit the caller enqueues it (enqueueEvent); the
+ * sweep catches any it missed.
  */
 export async function recordEvent(db: Kysely<Database>, input: RecordEventInput): Promise<string | undefined> {
-  const id = newId("evt");
-  const body: PlatformEventBody = { id, type: input.type, timestamp: input.occurredAt.toISOString(), data: input.data };
   const inserted = await db
     .insertInto("platform_events")
     .values({
-      id,
+      id: newId("evt"),
       type: input.type,
       dedupe_key: input.dedupeKey,
-      payload: JSON.stringify(body),
+      data: JSON.stringify(input.data),
       created_at: input.occurredAt,
       last_status: null,
       last_error: null,

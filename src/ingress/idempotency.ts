@@ -10,6 +10,9 @@ export type Replay =
 
 // How long a key is remembered: long past any sensible retry by the platform.
 const KEEP_DAYS = 7;
+// A reservation still unanswered after this long was left by a process that crashed
+// mid-request (no request lasts that long: Oen calls give up within 35 s), so a retry may take it over.
+export const TAKE_OVER_AFTER_S = 60;
 
 export function requestHash(body: unknown): string {
   return createHash("sha256").update(JSON.stringify(body)).digest("hex");
@@ -19,6 +22,8 @@ export function requestHash(body: unknown): string {
  * Reserves an Idempotency-Key before the work is done, so two concurrent
  * requests with the same key cannot both do it. The same key with another
  * body is a mismatch (a bug on the caller's side, never a silent replay).
+ * A reservation left unanswered for TAKE_OVER_AFTER_S is taken over by the
+ * first retry with the same body (one only: the update re-checks the age).
  */
 export async function reserveIdempotencyKey(db: Db, scope: string, key: string, hash: string): Promise<Replay> {
   const id = `${scope}:${key}`;
@@ -30,6 +35,16 @@ export async function reserveIdempotencyKey(db: Db, scope: string, key: string, 
     .returning("key")
     .executeTakeFirst();
   if (reserved !== undefined) return { kind: "first" };
+  const takenOver = await db
+    .updateTable("idempotency_keys")
+    .set({ created_at: sql<Date>`now()` })
+    .where("key", "=", id)
+    .where("request_hash", "=", hash)
+    .where("status_code", "is", null)
+    .where("created_at", "<", sql<Date>`now() - make_interval(secs => ${TAKE_OVER_AFTER_S})`)
+    .returning("key")
+    .executeTakeFirst();
+  if (takenOver !== undefined) return { kind: "first" };
   const existing = await db.selectFrom("idempotency_keys").selectAll().where("key", "=", id).executeTakeFirstOrThrow();
   if (existing.request_hash !== hash) return { kind: "mismatch" };
   if (existing.status_code === null) return { kind: "in_progress" };

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
-import type { Database, Notice } from "../db/database.ts";
+import type { Database, InvoiceStatus, Notice, SubscriptionStatus } from "../db/database.ts";
+import type { RenderedNotice } from "./render-notice.ts";
 
 /**
  * The notice, locked for this delivery run; undefined when it does not exist
@@ -9,28 +10,79 @@ export async function lockNotice(db: Kysely<Database>, id: string): Promise<Noti
   return db.selectFrom("notices").selectAll().where("id", "=", id).forUpdate().skipLocked().executeTakeFirst();
 }
 
+export interface NoticeContext {
+  email: string;
+  customerName: string;
+  locale: string;
+  planName: string;
+  /** The cycle's invoice amount, or the plan's before that invoice exists (a renewal reminder). */
+  amount: number;
+  subscriptionStatus: SubscriptionStatus;
+  currentCycle: number;
+  cancelAtPeriodEnd: boolean;
+  invoiceStatus: InvoiceStatus | null;
+}
+
+/** What a notice is about as it is now: who gets it, in which words, and whether it still applies. */
+export async function noticeContext(db: Kysely<Database>, notice: Pick<Notice, "subscription_id" | "cycle">): Promise<NoticeContext> {
+  const row = await db
+    .selectFrom("subscriptions as s")
+    .innerJoin("customers as c", "c.id", "s.customer_id")
+    .innerJoin("plans as p", "p.id", "s.plan_id")
+    .leftJoin("invoices as i", (join) => join.onRef("i.subscription_id", "=", "s.id").on("i.cycle", "=", notice.cycle))
+    .select([
+      "c.email",
+      "c.name as customerName",
+      "c.locale",
+      "p.name as planName",
+      "p.amount as planAmount",
+      "i.amount as invoiceAmount",
+      "i.status as invoiceStatus",
+      "s.status as subscriptionStatus",
+      "s.current_cycle as currentCycle",
+      "s.cancel_at_period_end as cancelAtPeriodEnd",
+    ])
+    .where("s.id", "=", notice.subscription_id)
+    .executeTakeFirstOrThrow();
+  const { planAmount, invoiceAmount, ...context } = row;
+  return { ...context, amount: invoiceAmount ?? planAmount };
+}
+
+/** The email as this attempt renders it, kept for ops whatever the attempt's outcome. */
+export async function recordNoticeRendering(db: Kysely<Database>, id: string, mail: RenderedNotice & { locale: string; to: string }): Promise<void> {
+  await db
+    .updateTable("notices")
+    .set({ locale: mail.locale, to_email: mail.to, subject: mail.subject, text_body: mail.text, html_body: mail.html })
+    .where("id", "=", id)
+    .execute();
+}
+
 export async function markNoticeSent(db: Kysely<Database>, id: string, at: Date): Promise<void> {
   await db
     .updateTable("notices")
-    .set((eb) => ({ status: "sent", sent_at: at, attempts: eb("attempts", "+", 1), last_error: null }))
+    .set((eb) => ({ status: "sent", sent_at: at, attempts: eb("attempts", "+", 1), last_error: null, next_attempt_at: null }))
     .where("id", "=", id)
     .execute();
 }
 
 export async function markNoticeOutbox(db: Kysely<Database>, id: string): Promise<void> {
-  await db.updateTable("notices").set({ status: "outbox" }).where("id", "=", id).execute();
+  await db.updateTable("notices").set({ status: "outbox", next_attempt_at: null }).where("id", "=", id).execute();
 }
 
-/** A failed SMTP attempt; `status` stays pending while retries are left. */
-export async function recordNoticeFailure(db: Kysely<Database>, id: string, status: "pending" | "failed", error: string): Promise<void> {
+/** Its moment passed before it could be sent: kept, with the reason, and never sent. */
+export async function markNoticeSkipped(db: Kysely<Database>, id: string, reason: string): Promise<void> {
+  await db.updateTable("notices").set({ status: "skipped", skip_reason: reason, next_attempt_at: null }).where("id", "=", id).execute();
+}
+
+/** A failed SMTP attempt: retried at `nextAttemptAt`, or `failed` when that is null. */
+export async function recordNoticeFailure(db: Kysely<Database>, id: string, failure: { error: string; nextAttemptAt: Date | null }): Promise<void> {
   await db
     .updateTable("notices")
-    .set((eb) => ({ status, attempts: eb("attempts", "+", 1), last_error: error }))
+    .set((eb) => ({ status: failure.nextAttemptAt === null ? "failed" : "pending", attempts: eb("attempts", "+", 1), last_error: failure.error, next_attempt_at: failure.nextAttemptAt }))
     .where("id", "=", id)
     .execute();
 }
 
-export async function pendingNoticeIds(db: Kysely<Database>, limit: number): Promise<string[]> {
-  const rows = await db.selectFrom("notices").select("id").where("status", "=", "pending").orderBy("created_at").limit(limit).execute();
-  return rows.map((row) => row.id);
+export async function pendingNotices(db: Kysely<Database>, limit: number): Promise<Array<Pick<Notice, "id" | "next_attempt_at">>> {
+  return db.selectFrom("notices").select(["id", "next_attempt_at"]).where("status", "=", "pending").orderBy("created_at").limit(limit).execute();
 }

@@ -2,19 +2,33 @@ import type { Locale } from "../billing/declines.ts";
 import type { FinalState, NoticeKind } from "../billing/dunning-policy.ts";
 import type { NoticeFormat } from "./notice-format.ts";
 
-/** What a notice says beyond the subscription itself: the caller passes what it decided. */
+/**
+ * What a notice says beyond the subscription itself: the facts the caller
+ * decided, stored with the notice as its intent (the outbox).
+ * Nothing here is rendered or signed: the worker adds the rest when it sends.
+ */
 export type NoticeData =
-  | { kind: "payment_failed"; declineCode: string | null; nextRetryAt: Date | null; cardUpdateUrl: string }
+  | { kind: "payment_failed"; declineCode: string | null; nextRetryAt: Date | null }
   /** deadline: when the subscription reaches its final state without a new card (null: not scheduled). */
-  | { kind: "card_expired"; deadline: Date | null; cardUpdateUrl: string }
-  | { kind: "card_needs_replacing"; declineCode: string | null; deadline: Date | null; cardUpdateUrl: string }
+  | { kind: "card_expired"; deadline: Date | null }
+  | { kind: "card_needs_replacing"; declineCode: string | null; deadline: Date | null }
   /** lastRetryAt: when the final state comes; withRetry: whether a last charge is tried then (soft declines) or only a new card helps (hard ones). */
-  | { kind: "final_notice"; lastRetryAt: Date; withRetry: boolean; finalState: FinalState; cardUpdateUrl: string }
+  | { kind: "final_notice"; lastRetryAt: Date; withRetry: boolean; finalState: FinalState }
   | { kind: "subscription_canceled"; cause: "dunning" | "request" }
-  | { kind: "renewal_reminder"; renewsAt: Date; cardUpdateUrl: string | null };
+  | { kind: "renewal_reminder"; renewsAt: Date };
 
-/** A notice's data with what it is about, loaded from the database. */
-export type NoticeContent = NoticeData & { customerName: string; planName: string; amount: number };
+/** What the worker reads and signs when it sends a notice. */
+export interface NoticeSubject {
+  customerName: string;
+  planName: string;
+  /** The cycle's invoice amount, or the plan's before that invoice exists (a renewal reminder). */
+  amount: number;
+  /** A card-update link signed at send time, so it is valid for its whole life from the moment the customer gets it. */
+  cardUpdateUrl: string;
+}
+
+/** A notice's data with what it is about: everything its words need. */
+export type NoticeContent = NoticeData & NoticeSubject;
 
 /** Plain strings only: rendering escapes them once, so no template can forget to. */
 export interface NoticeTemplate {
@@ -89,9 +103,9 @@ const zhTW: LocaleTemplates = {
       subject: `「${c.planName}」即將續訂`,
       paragraphs: [
         `您的「${c.planName}」訂閱將於 ${f.date(c.renewsAt)} 自動續訂，屆時將以您綁定的卡片扣款 ${f.amount(c.amount)}。`,
-        ...(c.cardUpdateUrl === null ? [] : ["若需更換卡片，請點下方連結。"]),
+        "若需更換卡片，請點下方連結。",
       ],
-      action: c.cardUpdateUrl === null ? null : { label: "更換付款卡片", url: c.cardUpdateUrl },
+      action: { label: "更換付款卡片", url: c.cardUpdateUrl },
     }),
   },
 };
@@ -151,9 +165,9 @@ const en: LocaleTemplates = {
       subject: `${c.planName} renews on ${f.date(c.renewsAt)}`,
       paragraphs: [
         `Your ${c.planName} subscription renews on ${f.date(c.renewsAt)}, and ${f.amount(c.amount)} will be charged to your card on file.`,
-        ...(c.cardUpdateUrl === null ? [] : ["To use a different card, update it with the link below."]),
+        "To use a different card, update it with the link below.",
       ],
-      action: c.cardUpdateUrl === null ? null : { label: "Update your card", url: c.cardUpdateUrl },
+      action: { label: "Update your card", url: c.cardUpdateUrl },
     }),
   },
 };

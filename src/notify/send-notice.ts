@@ -1,27 +1,38 @@
 import type { Deps } from "../deps.ts";
+import type { Notice } from "../db/database.ts";
 import type { Mailer } from "./create-mailer.ts";
-import { lockNotice, markNoticeOutbox, markNoticeSent, recordNoticeFailure } from "./notice-repository.ts";
+import { noticeDataFrom } from "./notice-data.ts";
+import { noticeMail, type NoticeMail } from "./notice-mail.ts";
+import { noticeMoot } from "./notice-moot.ts";
+import { lockNotice, markNoticeOutbox, markNoticeSent, markNoticeSkipped, noticeContext, recordNoticeFailure, recordNoticeRendering } from "./notice-repository.ts";
 import { retryDelayMs, retryScheduleSpanning, type RetrySchedule } from "./retry-schedule.ts";
 
-/** 30 s doubling to 30 min, for over two hours: longer SMTP trouble needs an operator anyway. */
-export const NOTICE_RETRY: RetrySchedule = retryScheduleSpanning(30_000, 30 * 60_000, 2 * 3_600_000);
+/** 30 s doubling to an hour, for over four days: an SMTP outage over a long weekend loses no email. */
+export const NOTICE_RETRY: RetrySchedule = retryScheduleSpanning(30_000, 3_600_000, 4 * 86_400_000);
 
 export type NoticeOutcome =
   | { kind: "sent" }
   | { kind: "outbox" }
+  /** Nothing sent: missing, not pending, or its moment has passed (then marked `skipped`). */
   | { kind: "skipped"; reason: string }
+  /** The next attempt is not due yet (a job run early); nothing tried. */
+  | { kind: "not_due"; delayMs: number }
   | { kind: "retry"; delayMs: number; error: string }
   | { kind: "failed"; error: string };
 
 /**
- * One delivery attempt of a pending notice. The row stays locked while SMTP
- * talks and is marked sent in the same transaction right after the server
- * accepts, so a second run (duplicate job, sweep) finds it sent and does
- * nothing; only a crash between acceptance and commit can send it twice.
- * Without a mailer (no SMTP_URL) the notice is kept as `outbox` and logged.
+ * One delivery attempt of a pending notice. It is rendered here, at send
+ * time, from the intent stored with the decision (noticeMail), after checking
+ * that it still applies (noticeMoot). The row stays locked while SMTP talks
+ * and is marked sent in the same transaction right after the server accepts,
+ * so a second run (duplicate job, sweep) finds it sent and does nothing; only
+ * a crash between acceptance and commit can send it twice. A failure is
+ * retried at a time stored on the row, which the job and the sweep both
+ * follow. Without a mailer (no SMTP_URL) the notice is kept as `outbox`,
+ * rendered, and logged.
  */
 export async function sendNotice(
-  deps: Pick<Deps, "db" | "clock" | "logger">,
+  deps: Pick<Deps, "db" | "clock" | "logger" | "config">,
   mailer: Mailer | null,
   noticeId: string,
   schedule: RetrySchedule = NOTICE_RETRY,
@@ -30,18 +41,30 @@ export async function sendNotice(
     const notice = await lockNotice(tx, noticeId);
     if (notice === undefined) return { kind: "skipped", reason: "missing, or being sent by another run" };
     if (notice.status !== "pending") return { kind: "skipped", reason: `already ${notice.status}` };
+    const now = deps.clock.now();
+    if (notice.next_attempt_at !== null && notice.next_attempt_at > now) return { kind: "not_due", delayMs: notice.next_attempt_at.getTime() - now.getTime() };
     const about = { noticeId, kind: notice.kind, subscriptionId: notice.subscription_id, cycle: notice.cycle };
+    const context = await noticeContext(tx, notice);
+    const data = notice.data === null ? null : noticeDataFrom(notice.kind, notice.data);
+    const moot = noticeMoot(notice, data, context, now);
+    if (moot !== null) {
+      await markNoticeSkipped(tx, notice.id, moot);
+      deps.logger.info({ ...about, reason: moot }, "notice skipped: its moment has passed");
+      return { kind: "skipped", reason: moot };
+    }
+    const mail = data === null ? storedMail(notice) : noticeMail(deps.config, notice, data, context, now);
+    await recordNoticeRendering(tx, notice.id, mail);
     if (mailer === null) {
       await markNoticeOutbox(tx, notice.id);
-      deps.logger.info({ ...about, to: notice.to_email, subject: notice.subject, text: notice.text_body }, "SMTP_URL is not set: notice kept in the outbox, not sent");
+      deps.logger.info({ ...about, to: mail.to, subject: mail.subject, text: mail.text }, "SMTP_URL is not set: notice kept in the outbox, not sent");
       return { kind: "outbox" };
     }
     try {
-      await mailer.send({ id: notice.id, to: notice.to_email, subject: notice.subject, text: notice.text_body, html: notice.html_body });
+      await mailer.send({ id: notice.id, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
     } catch (cause) {
       const error = (cause as Error).message;
       const delayMs = retryDelayMs(schedule, notice.attempts + 1);
-      await recordNoticeFailure(tx, notice.id, delayMs === null ? "failed" : "pending", error);
+      await recordNoticeFailure(tx, notice.id, { error, nextAttemptAt: delayMs === null ? null : new Date(now.getTime() + delayMs) });
       if (delayMs !== null) {
         deps.logger.warn({ ...about, attempt: notice.attempts + 1, retryInMs: delayMs, err: error }, "notice not sent; will retry");
         return { kind: "retry", delayMs, error };
@@ -52,4 +75,9 @@ export async function sendNotice(
     await markNoticeSent(tx, notice.id, deps.clock.now());
     return { kind: "sent" };
   });
+}
+
+/** A notice stored before intents, rendered when it was queued: sent as it was written. */
+function storedMail(notice: Notice): NoticeMail {
+  return { locale: notice.locale === "en" ? "en" : "zh-TW", to: notice.to_email!, subject: notice.subject!, text: notice.text_body!, html: notice.html_body! };
 }

@@ -45,7 +45,7 @@ export function createSideEffects(deps: Pick<Deps, "db" | "queues" | "config" | 
   const refunds = new Set<string>();
   return {
     async notice(db, input) {
-      const id = await queueNotice(db, { ...input, timeZone: deps.config.billingTimezone });
+      const id = await queueNotice(db, input);
       if (id !== undefined) notices.push(id);
     },
     async event(db, input) {

@@ -1,5 +1,4 @@
 import { sql } from "kysely";
-import { cardUpdateLink } from "../checkout/card-update-link.ts";
 import type { Deps } from "../deps.ts";
 import { noticeMissing } from "../notify/notice-missing.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
@@ -29,7 +28,6 @@ export async function queueRenewalReminders(deps: Pick<Deps, "db" | "clock" | "c
         cycle: subscription.current_cycle + 1,
         kind: "renewal_reminder",
         renewsAt: subscription.next_renewal_at!,
-        cardUpdateUrl: cardUpdateLink(deps.config, subscription.id, now),
       });
     }
     return due.length;

@@ -6,9 +6,14 @@ import { jobIds, type WebhookJob } from "../queues/jobs.ts";
 import type { Queues } from "../queues/queues.ts";
 import type { Keyring } from "../vault/keyring.ts";
 import { sealToken } from "../vault/token-cipher.ts";
-import type { TokenWebhook } from "../oen/types.ts";
+import { cleanOtherJob, cleanTokenJob } from "./clean-webhook-job.ts";
 
-export type OenWebhookBody = TokenWebhook | ({ purpose: string; id?: string } & Record<string, unknown>);
+/**
+ * A body the route let through: a purpose, and for a token webhook an id (a
+ * bounded string). Every other field may be absent or of any type; the job
+ * made of it is cleaned (cleanWebhookJob).
+ */
+export type OenWebhookBody = { purpose: string; id?: string } & Record<string, unknown>;
 
 export interface AcceptDeps {
   queues: Pick<Queues, "webhooks">;
@@ -42,7 +47,8 @@ export class WebhookNotStoredError extends Error {
  * flush can take away; the sweep re-queues it until a worker has applied
  * it), both at once. One of the two is enough to answer 2xx; with neither,
  * this throws and the caller answers 503 so that Oen tries again. The card
- * token is sealed here, so it never enters Redis or Postgres in cleartext.
+ * token is sealed here, so it never enters Redis or Postgres in cleartext,
+ * and the rest is made storable (no NUL, bounded text) before either store.
  */
 export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody): Promise<{ jobId: string; stored: Array<"queue" | "postgres"> }> {
   const { jobId, job } = toJob(deps, body);
@@ -62,28 +68,28 @@ export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody): 
 
 function toJob(deps: AcceptDeps, body: OenWebhookBody): { jobId: string; job: WebhookJob } {
   const receivedAt = deps.clock.now().toISOString();
-  if (isTokenWebhook(body)) {
+  if (body.purpose === "token") {
     const { id, merchantId, customId, success, token, paymentInfo, message } = body;
-    return {
-      jobId: jobIds.tokenWebhook(id, contentDigest(deps.keyring, [id, merchantId, customId, success, token, paymentInfo, message])),
-      job: {
-        kind: "token",
-        checkoutId: body.id,
-        merchantId: body.merchantId,
-        customId: body.customId ?? null,
-        success: body.success,
-        last4: body.paymentInfo ?? null,
-        message: body.message ?? null,
-        sealedToken: body.token === undefined ? null : sealToken(deps.keyring, body.token),
-        receivedAt,
-      },
-    };
+    const job = cleanTokenJob({
+      kind: "token",
+      checkoutId: id,
+      merchantId,
+      customId,
+      success,
+      last4: paymentInfo,
+      message,
+      sealedToken: typeof token === "string" && token !== "" ? sealToken(deps.keyring, token) : null,
+      receivedAt,
+    });
+    // Readable in Bull Board, but only characters a job id may hold: the digest keeps it unique.
+    const label = job.checkoutId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
+    return { jobId: jobIds.tokenWebhook(label, contentDigest(deps.keyring, [id, merchantId, customId, success, token, paymentInfo, message])), job };
   }
   // Purposes we do not act on are still kept and recorded; the same body is one job.
-  const { token: _dropped, ...rest } = body as Record<string, unknown>;
+  const { token: _dropped, ...rest } = body;
   return {
     jobId: jobIds.otherWebhook(contentDigest(deps.keyring, body)),
-    job: { kind: "other", purpose: body.purpose, oenId: typeof body.id === "string" ? body.id : null, body: rest, receivedAt },
+    job: cleanOtherJob({ kind: "other", purpose: body.purpose, oenId: body.id, body: rest, receivedAt }),
   };
 }
 
@@ -95,8 +101,4 @@ function toJob(deps: AcceptDeps, body: OenWebhookBody): { jobId: string; job: We
  */
 function contentDigest(keyring: Keyring, value: unknown): string {
   return createHmac("sha256", keyring.keys.get(keyring.primaryId)!).update(JSON.stringify(value)).digest("hex").slice(0, 32);
-}
-
-function isTokenWebhook(body: OenWebhookBody): body is TokenWebhook {
-  return body.purpose === "token";
 }

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
+import { addJob } from "../queues/add-job.ts";
 import type { WebhookJob } from "../queues/jobs.ts";
 
 // Applied webhooks are kept this long (the oen_webhook_events table keeps the record).
@@ -7,8 +8,9 @@ const KEEP_APPLIED_DAYS = 7;
 
 /**
  * Puts on the queue every webhook Postgres holds that no worker has applied
- * yet: those kept while Redis was down, and those whose job Redis lost. The
- * job id is the original one, so a job that still exists is not doubled.
+ * yet: those kept while Redis was down, those whose job Redis lost, and those
+ * whose job gave up (kept as failed: retried). The job id is the original
+ * one, so a job that still exists is not doubled.
  */
 export async function relayWebhookInbox(deps: Pick<Deps, "db" | "queues" | "config">, limit = 500): Promise<number> {
   // Queued two sweeps ago and still not applied: the job may have been lost with Redis.
@@ -26,7 +28,7 @@ export async function relayWebhookInbox(deps: Pick<Deps, "db" | "queues" | "conf
       .execute();
     for (const row of rows) {
       const job = row.payload as unknown as WebhookJob;
-      await deps.queues.webhooks.add(job.kind, job, { jobId: row.job_id });
+      await addJob(deps.queues.webhooks, job.kind, job, { jobId: row.job_id });
     }
     if (rows.length > 0) {
       await tx.updateTable("webhook_inbox").set({ relayed_at: sql`now()` }).where("id", "in", rows.map((r) => r.id)).execute();

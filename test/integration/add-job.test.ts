@@ -45,4 +45,47 @@ describe("addJob", () => {
     await addJob(queue, "work", { n: 2 }, { jobId: "work-2" });
     await eventually(async () => (await (await queue.getJob("work-2"))!.getState()) === "completed");
   });
+
+  it("ignores the race where another caller revived the job between its state and the retry", async () => {
+    failing = true;
+    await addJob(queue, "work", { n: 3 }, { jobId: "work-3" });
+    await eventually(async () => (await queue.getJob("work-3"))?.failedReason !== undefined);
+    failing = false;
+    // Ten producers see it failed at once; one retries it, the others find it moved on.
+    await Promise.all(Array.from({ length: 10 }, () => addJob(queue, "work", { n: 3 }, { jobId: "work-3" })));
+    await eventually(async () => (await (await queue.getJob("work-3"))!.getState()) === "completed");
+    expect(runs.filter((id) => id === "work-3")).toHaveLength(2);
+  });
+});
+
+// Anything but that race must reach the caller: a revival that silently did not
+// happen leaves due work asleep. Here Redis itself refuses the move (a key of the
+// wrong type), with no worker on the queue to disturb it.
+describe("addJob when reviving the job fails", () => {
+  const prefix = testQueuePrefix();
+  const connection = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+  const queue = new Queue<{ n: number }>("add-job-broken", { connection, prefix, defaultJobOptions: { removeOnFail: { age: 86_400 }, attempts: 1 } });
+  const breakWaitList = () => connection.set(`${prefix}:add-job-broken:wait`, "not a list");
+  afterAll(async () => {
+    await queue.obliterate({ force: true });
+    await queue.close();
+    connection.disconnect();
+  });
+
+  it("propagates an error of the retry step", async () => {
+    const giveUp = new Worker<{ n: number }>("add-job-broken", async () => Promise.reject(new Error("Postgres is down")), { connection, prefix });
+    await queue.add("work", { n: 1 }, { jobId: "broken-1" });
+    await eventually(async () => (await queue.getJob("broken-1"))?.failedReason !== undefined);
+    await giveUp.close();
+    await breakWaitList();
+    await expect(addJob(queue, "work", { n: 1 }, { jobId: "broken-1" })).rejects.toThrow(/WRONGTYPE/);
+    await connection.del(`${prefix}:add-job-broken:wait`);
+  });
+
+  it("propagates an error of the promote step", async () => {
+    await queue.add("work", { n: 2 }, { jobId: "broken-2", delay: 3_600_000 });
+    await breakWaitList();
+    await expect(addJob(queue, "work", { n: 2 }, { jobId: "broken-2" })).rejects.toThrow(/WRONGTYPE/);
+    await connection.del(`${prefix}:add-job-broken:wait`);
+  });
 });

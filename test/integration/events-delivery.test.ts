@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueEvent, enqueuePendingEvents } from "../../src/events/enqueue-event.ts";
 import { recordEvent, type RecordEventInput } from "../../src/events/record-event.ts";
+import { redeliverEvent } from "../../src/events/redeliver-event.ts";
+import { invoiceSummary, loadSubscriptionView } from "../../src/subscriptions/subscription-view.ts";
 import { jobIds } from "../../src/queues/jobs.ts";
 import { eventually } from "../support/harness.ts";
-import { startNotificationRig, type NotificationRig } from "../support/notification-rig.ts";
+import { seedSubscription, startNotificationRig, type NotificationRig } from "../support/notification-rig.ts";
 import { startPlatformReceiver, type PlatformReceiver } from "../support/platform-receiver.ts";
 
 const SECRET = `whsec_${Buffer.alloc(32, 11).toString("base64")}`;
@@ -42,11 +44,42 @@ describe("platform events, signed per Standard Webhooks", () => {
     const input = paid();
     const id = (await recordEvent(rig.deps.db, input))!;
     expect(id).toMatch(/^evt_[a-z0-9]{20}$/);
+    // Recorded as the fact only; the payload is built by the worker.
+    expect(await eventRow(rig, id)).toMatchObject({ data: input.data, payload: null });
     await enqueueEvent(rig.deps, id);
     const row = await settled(rig, id, "delivered");
     expect(row).toMatchObject({ type: "invoice.paid", attempts: 1, last_status: 200, last_error: null, next_attempt_at: null });
     expect(row.delivered_at).toBeInstanceOf(Date);
     expect(received(id)).toEqual([{ webhookId: id, body: { id, type: "invoice.paid", timestamp: "2026-11-26T04:00:00.000Z", data: input.data } }]);
+    expect(row.payload).toEqual(received(id)[0]!.body);
+  });
+
+  it("carries the subscription and the invoice as the API shows them, beside the event's own fields", async () => {
+    const subscriptionId = await seedSubscription(rig.deps.db, { invoiceAmount: 899 });
+    const invoice = await rig.deps.db.selectFrom("invoices").selectAll().where("subscription_id", "=", subscriptionId).executeTakeFirstOrThrow();
+    const data = { invoiceId: invoice.id, subscriptionId, amount: 899 };
+    const id = (await recordEvent(rig.deps.db, { type: "invoice.paid", dedupeKey: `invoice.paid:${invoice.id}`, data, occurredAt: OCCURRED }))!;
+    await enqueueEvent(rig.deps, id);
+    await settled(rig, id, "delivered");
+    const view = JSON.parse(JSON.stringify(await loadSubscriptionView(rig.deps.db, subscriptionId)));
+    expect(received(id)[0]!.body.data).toEqual({ ...data, subscription: view, invoice: invoiceSummary(invoice) });
+    expect(view).toMatchObject({ id: subscriptionId, status: "active", latestInvoice: { id: invoice.id } });
+  });
+
+  it("builds the payload at the first attempt and sends the same bytes on every retry", async () => {
+    const subscriptionId = await seedSubscription(rig.deps.db);
+    receiver.respondWith(500);
+    const id = (await recordEvent(rig.deps.db, { type: "subscription.activated", dedupeKey: `subscription.activated:${subscriptionId}`, data: { subscriptionId }, occurredAt: OCCURRED }))!;
+    await enqueueEvent(rig.deps, id);
+    await eventually(async () => requests(id).length >= 1);
+    // The subscription moves on between the attempts; the event still tells what it was.
+    await rig.deps.db.updateTable("subscriptions").set({ status: "past_due" }).where("id", "=", subscriptionId).execute();
+    receiver.respondWith(200);
+    await settled(rig, id, "delivered");
+    const bodies = requests(id).map((r) => r.raw);
+    expect(bodies.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(bodies).size).toBe(1);
+    expect(received(id)[0]!.body.data).toMatchObject({ subscriptionId, subscription: { id: subscriptionId, status: "active" } });
   });
 
   it("records the same fact once, even from 5 concurrent transactions", async () => {
@@ -105,6 +138,22 @@ describe("platform events, signed per Standard Webhooks", () => {
     } finally {
       receiver.respondWith(200);
     }
+  });
+
+  it("redelivers an event given up, with a fresh schedule, and one already delivered, with the same id and bytes", async () => {
+    receiver.respondWith(503);
+    const id = (await recordEvent(rig.deps.db, paid()))!;
+    await enqueueEvent(rig.deps, id);
+    await settled(rig, id, "failed");
+    receiver.respondWith(200);
+    expect(await redeliverEvent(rig.deps, id)).toEqual({ kind: "redelivered", previousStatus: "failed" });
+    const delivered = await settled(rig, id, "delivered");
+    expect(delivered.attempts).toBe(FAST_RETRY.attempts + 1);
+    expect(await redeliverEvent(rig.deps, id)).toEqual({ kind: "redelivered", previousStatus: "delivered" });
+    await eventually(async () => received(id).length === 2);
+    expect(new Set(requests(id).map((r) => r.raw)).size).toBe(1);
+    expect((await settled(rig, id, "delivered")).attempts).toBe(FAST_RETRY.attempts + 2);
+    expect(await redeliverEvent(rig.deps, "evt_missing")).toEqual({ kind: "not_found" });
   });
 
   it("re-enqueues pending events from the sweep (a crash before enqueueing, a Redis flush)", async () => {

@@ -3,15 +3,12 @@ import { queueNotice, type QueueNoticeInput } from "../../src/notify/queue-notic
 import { seedSubscription } from "../support/notification-rig.ts";
 import { createTestDatabase, type TestDatabase } from "../support/test-services.ts";
 
-const LINK = "https://billing.example.com/billing/card/token";
 const failed = (subscriptionId: string, cycle = 1): QueueNoticeInput => ({
   subscriptionId,
   cycle,
-  timeZone: "Asia/Taipei",
   kind: "payment_failed",
   declineCode: "T0005",
   nextRetryAt: new Date("2026-12-02T17:30:00Z"),
-  cardUpdateUrl: LINK,
 });
 
 describe("queueNotice", () => {
@@ -23,25 +20,39 @@ describe("queueNotice", () => {
     await database?.drop();
   });
 
-  it("renders in the customer's language from what the database knows, and stores it pending", async () => {
-    const subscriptionId = await seedSubscription(database.db, { locale: "en", customerName: "Mei", email: "mei@example.com", planName: "Gold", amount: 500, invoiceAmount: 1299 });
+  const row = (id: string) => database.db.selectFrom("notices").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+
+  it("stores only the intent: the kind, the ids and the facts decided, pending; nothing rendered yet", async () => {
+    const subscriptionId = await seedSubscription(database.db, { locale: "en", customerName: "Mei", email: "mei@example.com", invoiceAmount: 1299 });
     const id = await queueNotice(database.db, failed(subscriptionId));
     expect(id).toMatch(/^ntc_[a-z0-9]{20}$/);
-    const row = await database.db.selectFrom("notices").selectAll().where("id", "=", id!).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ subscription_id: subscriptionId, cycle: 1, kind: "payment_failed", locale: "en", to_email: "mei@example.com", status: "pending", attempts: 0, sent_at: null });
-    expect(row.subject).toBe("Your payment for Gold did not go through");
-    // The cycle's invoice amount, not the plan's.
-    expect(row.text_body).toContain("We could not charge NT$1,299 for your Gold subscription: the card issuer refused the payment.");
-    expect(row.html_body).toContain(`href="${LINK}"`);
+    expect(await row(id!)).toMatchObject({
+      subscription_id: subscriptionId,
+      cycle: 1,
+      kind: "payment_failed",
+      data: { declineCode: "T0005", nextRetryAt: "2026-12-02T17:30:00.000Z" },
+      status: "pending",
+      attempts: 0,
+      // Rendered (in the customer's language, with a freshly signed link) when it is sent.
+      locale: null,
+      to_email: null,
+      subject: null,
+      text_body: null,
+      html_body: null,
+      next_attempt_at: null,
+      sent_at: null,
+    });
   });
 
-  it("writes Traditional Chinese by default and uses the plan's amount before the cycle has an invoice", async () => {
-    const subscriptionId = await seedSubscription(database.db, { amount: 899 });
-    const id = await queueNotice(database.db, { subscriptionId, cycle: 2, timeZone: "Asia/Taipei", kind: "renewal_reminder", renewsAt: new Date("2026-12-01T00:00:00Z"), cardUpdateUrl: null });
-    const row = await database.db.selectFrom("notices").selectAll().where("id", "=", id!).executeTakeFirstOrThrow();
-    expect(row.locale).toBe("zh-TW");
-    expect(row.text_body).toContain("王小明 您好：");
-    expect(row.text_body).toContain("2026年12月1日 自動續訂，屆時將以您綁定的卡片扣款 NT$899");
+  it("keeps each kind's facts, dates as ISO 8601", async () => {
+    const subscriptionId = await seedSubscription(database.db);
+    const at = new Date("2026-12-08T00:00:00Z");
+    const final = await queueNotice(database.db, { subscriptionId, cycle: 1, kind: "final_notice", lastRetryAt: at, withRetry: false, finalState: "unpaid" });
+    const reminder = await queueNotice(database.db, { subscriptionId, cycle: 2, kind: "renewal_reminder", renewsAt: at });
+    const canceled = await queueNotice(database.db, { subscriptionId, cycle: 1, kind: "subscription_canceled", cause: "dunning" });
+    expect((await row(final!)).data).toEqual({ lastRetryAt: "2026-12-08T00:00:00.000Z", withRetry: false, finalState: "unpaid" });
+    expect((await row(reminder!)).data).toEqual({ renewsAt: "2026-12-08T00:00:00.000Z" });
+    expect((await row(canceled!)).data).toEqual({ cause: "dunning" });
   });
 
   it("queues a (subscription, cycle, kind) at most once, even from 5 concurrent transactions", async () => {
@@ -66,7 +77,7 @@ describe("queueNotice", () => {
     const subscriptionId = await seedSubscription(database.db);
     expect(await queueNotice(database.db, failed(subscriptionId, 1))).toBeDefined();
     expect(await queueNotice(database.db, failed(subscriptionId, 2))).toBeDefined();
-    expect(await queueNotice(database.db, { subscriptionId, cycle: 1, timeZone: "Asia/Taipei", kind: "card_expired", deadline: null, cardUpdateUrl: LINK })).toBeDefined();
+    expect(await queueNotice(database.db, { subscriptionId, cycle: 1, kind: "card_expired", deadline: null })).toBeDefined();
   });
 
   it("exists only if the transaction that decided it commits", async () => {

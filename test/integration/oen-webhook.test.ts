@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, samplePlan, sampleSubscription, startHarness, type Harness } from "../support/harness.ts";
+import { sealToken } from "../../src/vault/token-cipher.ts";
 import { captureTokenWebhook, checkoutIdOf } from "../support/webhook-capture.ts";
 
 async function post(h: Harness, body: unknown, contentType = "application/json") {
@@ -86,8 +87,8 @@ describe("POST /webhooks/oen", () => {
       return row.status === "failed" && row;
     });
     expect(session.failure_message).toBe("3DS_ABANDONED");
-    const event = await h.database.db.selectFrom("platform_events").select(["type", "payload"]).where("dedupe_key", "=", `subscription.checkout_failed:${id}`).executeTakeFirstOrThrow();
-    expect(event.payload).toMatchObject({ type: "subscription.checkout_failed", data: { subscriptionId: subscription.id, message: "3DS_ABANDONED" } });
+    const event = await h.database.db.selectFrom("platform_events").select(["type", "data"]).where("dedupe_key", "=", `subscription.checkout_failed:${id}`).executeTakeFirstOrThrow();
+    expect(event).toMatchObject({ type: "subscription.checkout_failed", data: { subscriptionId: subscription.id, message: "3DS_ABANDONED" } });
     expect((await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json().status).toBe("incomplete");
   });
 
@@ -95,9 +96,9 @@ describe("POST /webhooks/oen", () => {
     ["not JSON", "{purpose:", "application/json", /JSON/i],
     ["no purpose", { id: "x" }, "application/json", /purpose/],
     ["token webhook without id", { purpose: "token", merchantId: "testshop", success: true, token: "t" }, "application/json", /id/],
-    ["success without a token", { purpose: "token", id: "B".repeat(27), merchantId: "testshop", success: true }, "application/json", /token/],
-    ["success that is a string", { purpose: "token", id: "B".repeat(27), merchantId: "testshop", success: "yes", token: "t" }, "application/json", /success/],
-    ["an id with odd characters", { purpose: "token", id: "a:b/c", merchantId: "testshop", success: false }, "application/json", /id/],
+    ["an empty id", { purpose: "token", id: "", merchantId: "testshop", success: false }, "application/json", /id/],
+    ["an id longer than any checkout id", { purpose: "token", id: "B".repeat(300), merchantId: "testshop", success: false }, "application/json", /id/],
+    ["an id that is an object", { purpose: "token", id: { value: "B" }, merchantId: "testshop", success: false }, "application/json", /id/],
     ["a form post", "purpose=token", "application/x-www-form-urlencoded", /content-type|media type/i],
   ])("answers 4xx with a message and writes nothing for %s", async (_what, body, contentType, message) => {
     const before = await counts(h);
@@ -107,6 +108,82 @@ describe("POST /webhooks/oen", () => {
     expect(((await answer.json()) as { message: string }).message).toMatch(message);
     await new Promise((r) => setTimeout(r, 100));
     expect(await counts(h)).toEqual(before);
+  });
+
+  // "Accept every body that carries a checkout id we know; reject only what cannot be ours":
+  // what Oen adds or changes outside our schema must not cost a customer their card.
+  it.each([
+    ["a NUL character in the message", { message: "bound\u0000 ok" }],
+    ["a 5,000-character message", { message: "m".repeat(5_000) }],
+    ["fields outside our schema, of odd types", { transactionId: "tx-with-dash", paymentInfo: "4242", extra: { nested: ["x\u0000"] }, amount: "12", message: null }],
+  ])("a token webhook for our checkout with %s activates the subscription", async (_what, change) => {
+    const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("basic", `cus_odd_${Math.random().toString(36).slice(2, 8)}`))).json();
+    const id = checkoutIdOf(subscription.checkoutUrl);
+    const body = { ...(await captureTokenWebhook(h, id)), ...change };
+    expect((await post(h, body)).status).toBe(200);
+    await eventually(async () => (await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json().latestInvoice?.status === "paid", 20_000, "the subscription active and paid");
+    const event = await h.database.db.selectFrom("oen_webhook_events").selectAll().where("oen_id", "=", id).executeTakeFirstOrThrow();
+    expect(event.outcome).toBe("accepted");
+    expect(JSON.stringify(event.body)).not.toContain("\\u0000");
+    expect(JSON.stringify(event.body).length).toBeLessThan(2_000);
+    const kept = await h.database.db.selectFrom("webhook_inbox").select("payload").where("job_id", "like", `oen-token-${id}-%`).executeTakeFirstOrThrow();
+    expect(JSON.stringify(kept.payload)).not.toContain(body.token!);
+  });
+
+  it("a failed binding whose message holds a NUL and 5,000 characters marks the page failed with the message bounded", async () => {
+    const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("basic", "cus_fail_nul"))).json();
+    const id = checkoutIdOf(subscription.checkoutUrl);
+    const body = { ...(await captureTokenWebhook(h, id, "4000000000000102")), message: `3DS\u0000_ABANDONED ${"x".repeat(5_000)}` };
+    expect((await post(h, body)).status).toBe(200);
+    const session = await eventually(async () => {
+      const row = await h.database.db.selectFrom("checkout_sessions").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+      return row.status === "failed" && row;
+    });
+    expect(session.failure_message).toMatch(/^3DS_ABANDONED x+/);
+    expect(session.failure_message!.length).toBeLessThanOrEqual(1_000);
+  });
+
+  it("accepts a token webhook that cannot be applied and records why, leaving the page open for the real one", async () => {
+    const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("basic", "cus_no_token"))).json();
+    const id = checkoutIdOf(subscription.checkoutUrl);
+    const genuine = await captureTokenWebhook(h, id);
+    const { token: _token, ...withoutToken } = genuine;
+    expect((await post(h, withoutToken)).status).toBe(200);
+    const event = await eventually(() => h.database.db.selectFrom("oen_webhook_events").selectAll().where("oen_id", "=", id).executeTakeFirst());
+    expect(event).toMatchObject({ outcome: "rejected", reason: "missing_token" });
+    expect((await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json().status).toBe("incomplete");
+    expect((await post(h, genuine)).status).toBe(200);
+    await eventually(async () => (await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json().latestInvoice?.status === "paid");
+  });
+
+  it.each([
+    ["an id with odd characters", { purpose: "token", id: "a:b/c-d", merchantId: "testshop", success: false }, "a:b/c-d"],
+    ["success that is a string", { purpose: "token", id: "H".repeat(27), merchantId: "testshop", success: "yes", token: "t" }, "H".repeat(27)],
+    ["a merchantId that is a number", { purpose: "token", id: "I".repeat(27), merchantId: 42, success: true, token: "t" }, "I".repeat(27)],
+  ])("accepts and records as rejected a token webhook with %s", async (_what, body, oenId) => {
+    expect((await post(h, body)).status).toBe(200);
+    const event = await eventually(() => h.database.db.selectFrom("oen_webhook_events").selectAll().where("oen_id", "=", oenId).executeTakeFirst());
+    expect(event).toMatchObject({ outcome: "rejected", reason: "unknown_checkout" });
+  });
+
+  it("applies a job queued by an older version with a NUL and odd types in it", async () => {
+    const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("basic", "cus_legacy"))).json();
+    const id = checkoutIdOf(subscription.checkoutUrl);
+    const genuine = await captureTokenWebhook(h, id);
+    const job = {
+      kind: "token",
+      checkoutId: id,
+      merchantId: genuine.merchantId,
+      customId: genuine.customId,
+      success: true,
+      last4: 4242,
+      message: { text: "odd\u0000" },
+      sealedToken: sealToken(h.config.tokenKeys, genuine.token!),
+      receivedAt: new Date().toISOString(),
+    };
+    await h.service.deps.queues.webhooks.add("token", job as never, { jobId: `oen-token-${id}-legacy` });
+    await eventually(async () => (await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json().latestInvoice?.status === "paid", 20_000, "the legacy job applied");
+    expect((await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json().card).toEqual({ last4: "4242" });
   });
 
   it("accepts purposes it does not act on and records them as ignored", async () => {

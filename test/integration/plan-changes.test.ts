@@ -40,8 +40,8 @@ describe("plan changes, cancel and resume", () => {
     await eventually(async () => (await invoicesOf(id)).filter((i) => i.status === "paid").length === 3, 10_000, "the renewal paid");
     const invoices = await invoicesOf(id);
     expect(chargesOf(invoices.map((i) => i.id)).map((c) => c.amount).sort((a, b) => a - b)).toEqual([150, 300, 600]);
-    const events = await h.database.db.selectFrom("platform_events").select("payload").where("type", "=", "subscription.plan_changed").execute();
-    expect(events.map((e) => e.payload.data)).toContainEqual(expect.objectContaining({ subscriptionId: id, oldPlanId: "basic", newPlanId: "plus" }));
+    const events = await h.database.db.selectFrom("platform_events").select("data").where("type", "=", "subscription.plan_changed").execute();
+    expect(events.map((e) => e.data)).toContainEqual(expect.objectContaining({ subscriptionId: id, oldPlanId: "basic", newPlanId: "plus" }));
   });
 
   it("a downgrade waits for the period end, then the renewal bills the new plan", async () => {

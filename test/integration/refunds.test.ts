@@ -140,7 +140,7 @@ describe("a refund planned and sent", () => {
     expect((await invoiceRow(paid.invoiceId)).amount_refunded).toBe(300);
     const events = (await eventsOf("invoice.refunded")).filter((e) => e.dedupe_key === `invoice.refunded:${refund.id}`);
     expect(events).toHaveLength(1);
-    expect(events[0]!.payload.data).toMatchObject({ invoiceId: paid.invoiceId, subscriptionId: paid.subscriptionId, refund: { id: refund.id, amount: 300, status: "succeeded", oenTransactionId: paid.hid }, invoice: { amountRefunded: 300 } });
+    expect(events[0]!.data).toMatchObject({ invoiceId: paid.invoiceId, subscriptionId: paid.subscriptionId, refund: { id: refund.id, amount: 300, status: "succeeded", oenTransactionId: paid.hid }, invoice: { amountRefunded: 300 } });
 
     // Sending again does nothing: the row says it left.
     expect(await sendRefund(deps, refund.id)).toMatchObject({ kind: "not_sendable", refund: { status: "succeeded" } });

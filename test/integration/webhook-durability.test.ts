@@ -1,3 +1,4 @@
+import { UnrecoverableError, Worker } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FastifyInstance } from "fastify";
 import { defaultDunningPolicy } from "../../src/billing/dunning-policy.ts";
@@ -7,6 +8,7 @@ import type { Deps } from "../../src/deps.ts";
 import { buildApp } from "../../src/ingress/build-app.ts";
 import { silentLogger } from "../../src/log.ts";
 import { createOenClient } from "../../src/oen/client.ts";
+import { QUEUE_NAMES } from "../../src/queues/queue-names.ts";
 import { createQueues, type Queues } from "../../src/queues/queues.ts";
 import { createRedis } from "../../src/queues/redis.ts";
 import { systemClock } from "../../src/clock.ts";
@@ -14,7 +16,7 @@ import { openToken } from "../../src/vault/token-cipher.ts";
 import { relayWebhookInbox } from "../../src/webhooks/relay-webhook-inbox.ts";
 import type { TokenWebhookJob } from "../../src/queues/jobs.ts";
 import { freePort } from "../support/free-port.ts";
-import { TEST_KEYS } from "../support/harness.ts";
+import { eventually, TEST_KEYS } from "../support/harness.ts";
 import { startServiceProcess } from "../support/service-process.ts";
 import { createTestDatabase, deleteQueueKeys, testQueuePrefix, testRedisUrl, type TestDatabase } from "../support/test-services.ts";
 
@@ -29,7 +31,7 @@ describe("webhook durability when Redis or Postgres is down", () => {
   const closers: Array<() => Promise<unknown>> = [];
   const config = loadConfig({ TOKEN_ENCRYPTION_KEYS: TEST_KEYS, LOG_LEVEL: "silent" });
 
-  async function ingress(redisUrl: string, db: Db): Promise<{ app: FastifyInstance; queues: Queues }> {
+  async function ingress(redisUrl: string, db: Db): Promise<{ app: FastifyInstance; queues: Queues; prefix: string }> {
     const redis = createRedis(redisUrl, "producer");
     redis.on("error", () => {});
     const prefix = testQueuePrefix();
@@ -37,7 +39,7 @@ describe("webhook durability when Redis or Postgres is down", () => {
     const deps: Deps = { config, db, queues, oen: createOenClient({ apiUrl: "http://127.0.0.1:1", apiToken: "x", merchantId: "sandbox" }), clock: systemClock, logger: silentLogger, dunning: defaultDunningPolicy };
     const app = await buildApp(deps, { redis, testClock: null });
     closers.push(() => deleteQueueKeys(prefix), () => app.close(), () => queues.close(), async () => redis.disconnect());
-    return { app, queues };
+    return { app, queues, prefix };
   }
 
   /** Starts `node src/main.ts` as an ingress alone, delivers one token webhook to it, returns the status. */
@@ -113,5 +115,21 @@ describe("webhook durability when Redis or Postgres is down", () => {
     await queues.close();
     redis.disconnect();
     await deleteQueueKeys(prefix);
+  });
+
+  it("revives a webhook job that gave up (kept as failed) when the inbox relays it again", async () => {
+    const { app, queues, prefix } = await ingress(testRedisUrl(), database.db);
+    await queues.webhooks.waitUntilReady();
+    const id = "G".repeat(27);
+    expect((await app.inject({ method: "POST", url: "/webhooks/oen", payload: { ...body, id, transactionId: id } })).statusCode).toBe(200);
+    const row = await database.db.selectFrom("webhook_inbox").selectAll().where("job_id", "like", `oen-token-${id}-%`).executeTakeFirstOrThrow();
+    // A worker gives the job up (Postgres refused it, say); BullMQ keeps it failed forever.
+    const connection = createRedis(testRedisUrl(), "worker");
+    const broken = new Worker(QUEUE_NAMES.webhooks, async () => Promise.reject(new UnrecoverableError("Postgres refused it")), { connection, prefix });
+    await eventually(async () => (await queues.webhooks.getJobState(row.job_id)) === "failed");
+    await broken.close();
+    connection.disconnect();
+    expect(await relayWebhookInbox({ db: database.db, queues, config })).toBeGreaterThanOrEqual(1);
+    expect(await queues.webhooks.getJobState(row.job_id)).toBe("waiting");
   });
 });

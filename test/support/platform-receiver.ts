@@ -14,6 +14,8 @@ export interface PlatformRequest {
   verified: boolean;
   /** The status the receiver answered. */
   status: number;
+  /** The body exactly as it arrived (a retry must repeat it byte for byte). */
+  raw: string;
 }
 
 export interface PlatformReceiver {
@@ -48,7 +50,7 @@ export async function startPlatformReceiver(secret: string): Promise<PlatformRec
       verified = null;
     }
     const answer = verified === null ? 400 : status;
-    requests.push({ webhookId, verified: verified !== null, status: answer });
+    requests.push({ webhookId, verified: verified !== null, status: answer, raw: body });
     if (verified !== null && answer >= 200 && answer < 300) events.push({ webhookId: webhookId!, body: verified });
     response.writeHead(answer, { "content-type": "text/plain" }).end(answer < 300 ? "ok" : "not now");
   });

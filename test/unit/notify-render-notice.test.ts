@@ -9,16 +9,17 @@ const LINK = "https://billing.example.com/billing/card/k1.sub_1.1800000000.abc";
 const AT = new Date("2026-12-02T17:30:00Z");
 const TAIPEI = "Asia/Taipei";
 
-const about = { customerName: "王小明", planName: "Premium", amount: 1299 };
+// The link is signed by the worker at send time; every kind but a cancellation carries it.
+const about = { customerName: "王小明", planName: "Premium", amount: 1299, cardUpdateUrl: LINK };
 const content = (data: NoticeData): NoticeContent => ({ ...data, ...about });
 
 const EVERY_KIND: Record<NoticeKind, NoticeData> = {
-  payment_failed: { kind: "payment_failed", declineCode: "T0004", nextRetryAt: AT, cardUpdateUrl: LINK },
-  card_expired: { kind: "card_expired", deadline: AT, cardUpdateUrl: LINK },
-  card_needs_replacing: { kind: "card_needs_replacing", declineCode: "T0002", deadline: AT, cardUpdateUrl: LINK },
-  final_notice: { kind: "final_notice", lastRetryAt: AT, withRetry: true, finalState: "canceled", cardUpdateUrl: LINK },
+  payment_failed: { kind: "payment_failed", declineCode: "T0004", nextRetryAt: AT },
+  card_expired: { kind: "card_expired", deadline: AT },
+  card_needs_replacing: { kind: "card_needs_replacing", declineCode: "T0002", deadline: AT },
+  final_notice: { kind: "final_notice", lastRetryAt: AT, withRetry: true, finalState: "canceled" },
   subscription_canceled: { kind: "subscription_canceled", cause: "dunning" },
-  renewal_reminder: { kind: "renewal_reminder", renewsAt: AT, cardUpdateUrl: null },
+  renewal_reminder: { kind: "renewal_reminder", renewsAt: AT },
 };
 
 describe("renderNotice", () => {
@@ -30,7 +31,7 @@ describe("renderNotice", () => {
       expect(notice.html).toContain(`<html lang="${locale}">`);
       // The HTML says what the text says, paragraph by paragraph.
       for (const paragraph of notice.text.split("\n\n").slice(0, 2)) expect(notice.html).toContain(paragraph);
-      const hasLink = "cardUpdateUrl" in EVERY_KIND[kind] && (EVERY_KIND[kind] as { cardUpdateUrl: string | null }).cardUpdateUrl !== null;
+      const hasLink = kind !== "subscription_canceled";
       expect(notice.text.includes(LINK)).toBe(hasLink);
       expect(notice.html.includes(`href="${LINK}"`)).toBe(hasLink);
     });
@@ -56,14 +57,14 @@ describe("renderNotice", () => {
   });
 
   it("asks for a new card at once when no retry is scheduled", () => {
-    const data: NoticeData = { kind: "payment_failed", declineCode: null, nextRetryAt: null, cardUpdateUrl: LINK };
+    const data: NoticeData = { kind: "payment_failed", declineCode: null, nextRetryAt: null };
     expect(renderNotice(content(data), "zh-TW", TAIPEI).text).toContain("原因：交易失敗。\n\n請點下方連結更新付款卡片");
     expect(renderNotice(content(data), "en", TAIPEI).text).toContain("the payment failed.\n\nPlease update your card");
   });
 
   it("gives the deadline of an expired card, or none when there is none", () => {
     expect(renderNotice(content(EVERY_KIND.card_expired), "zh-TW", TAIPEI).text).toContain("請於 2026年12月3日 前點下方連結綁定新卡片");
-    expect(renderNotice(content({ kind: "card_expired", deadline: null, cardUpdateUrl: LINK }), "en", TAIPEI).text).toContain(
+    expect(renderNotice(content({ kind: "card_expired", deadline: null }), "en", TAIPEI).text).toContain(
       "Please add a new card with the link below to keep your subscription.",
     );
   });
@@ -74,8 +75,8 @@ describe("renderNotice", () => {
   });
 
   it("says what the final state will be", () => {
-    const suspended: NoticeData = { kind: "final_notice", lastRetryAt: AT, withRetry: true, finalState: "unpaid", cardUpdateUrl: LINK };
-    const newCardOnly: NoticeData = { kind: "final_notice", lastRetryAt: AT, withRetry: false, finalState: "canceled", cardUpdateUrl: LINK };
+    const suspended: NoticeData = { kind: "final_notice", lastRetryAt: AT, withRetry: true, finalState: "unpaid" };
+    const newCardOnly: NoticeData = { kind: "final_notice", lastRetryAt: AT, withRetry: false, finalState: "canceled" };
     expect(renderNotice(content(newCardOnly), "zh-TW", TAIPEI).text).toMatch(/前仍未更新付款卡片，您的訂閱將會取消/);
     expect(renderNotice(content(newCardOnly), "en", TAIPEI).text).toContain("If no new card is added by");
     expect(renderNotice(content(newCardOnly), "en", TAIPEI).text).not.toContain("last attempt");
@@ -91,19 +92,19 @@ describe("renderNotice", () => {
     expect(byRequest.text).not.toContain("NT$");
   });
 
-  it("reminds of a renewal, with a card link only when given one", () => {
-    const plain = renderNotice(content(EVERY_KIND.renewal_reminder), "en", TAIPEI);
-    expect(plain.subject).toBe("Premium renews on December 3, 2026");
-    expect(plain.text).toContain("NT$1,299 will be charged to your card on file");
-    const withLink = renderNotice(content({ kind: "renewal_reminder", renewsAt: AT, cardUpdateUrl: LINK }), "zh-TW", TAIPEI);
-    expect(withLink.text).toContain("若需更換卡片");
-    expect(withLink.html).toContain(`href="${LINK}"`);
+  it("reminds of a renewal, with a card link", () => {
+    const english = renderNotice(content(EVERY_KIND.renewal_reminder), "en", TAIPEI);
+    expect(english.subject).toBe("Premium renews on December 3, 2026");
+    expect(english.text).toContain("NT$1,299 will be charged to your card on file");
+    const chinese = renderNotice(content(EVERY_KIND.renewal_reminder), "zh-TW", TAIPEI);
+    expect(chinese.text).toContain("若需更換卡片");
+    expect(chinese.html).toContain(`href="${LINK}"`);
   });
 
   it("escapes names, plan names and links in the HTML, and keeps the text as written", () => {
-    const hostile = { customerName: `<script>alert("x")</script>`, planName: `Gold & "Silver" <b>`, amount: 10 };
     const link = `https://billing.example.com/billing/card/x"><img src=y onerror=alert(1)>`;
-    const notice = renderNotice({ ...EVERY_KIND.payment_failed, cardUpdateUrl: link, ...hostile } as NoticeContent, "en", TAIPEI);
+    const hostile = { customerName: `<script>alert("x")</script>`, planName: `Gold & "Silver" <b>`, amount: 10, cardUpdateUrl: link };
+    const notice = renderNotice({ ...EVERY_KIND.payment_failed, ...hostile } as NoticeContent, "en", TAIPEI);
     expect(notice.html).not.toContain("<script>");
     expect(notice.html).not.toContain("<b>");
     expect(notice.html).not.toContain("<img");
