@@ -1,4 +1,5 @@
 import type { Transaction } from "kysely";
+import { FIRST_LOOKUP_DELAY_MS } from "./lookup-backoff.ts";
 import type { AttentionCode } from "../billing/charge-codes.ts";
 import type { ChargeAttempt, Database, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
@@ -27,8 +28,6 @@ type SettleDeps = Pick<Deps, "clock" | "config" | "logger" | "dunning">;
 
 // Oen refusing the merchant does not change by the hour: try once a day until ops fix it.
 const ATTENTION_RETRY_MS = 24 * 3600_000;
-// After an ambiguous answer, the first order lookup waits a little: Oen may still be recording the charge.
-export const FIRST_LOOKUP_DELAY_MS = 2_000;
 
 /**
  * Records what became of an attempt and what it means for its invoice and

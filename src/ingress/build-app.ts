@@ -8,6 +8,7 @@ import { requireApiKey } from "./api-key-auth.ts";
 import { errorHandler } from "./error-handler.ts";
 import { healthRoutes } from "./routes/health-routes.ts";
 import { metricsRoute } from "./routes/metrics-route.ts";
+import { invoiceRoutes } from "./routes/invoice-routes.ts";
 import { oenWebhookRoute } from "./routes/oen-webhook-route.ts";
 import { paymentMethodRoutes } from "./routes/payment-method-routes.ts";
 import { planRoutes } from "./routes/plan-routes.ts";
@@ -50,6 +51,7 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
     await api.register(planRoutes, { db: deps.db });
     await api.register(subscriptionRoutes, deps);
     await api.register(subscriptionLifecycleRoutes, deps);
+    await api.register(invoiceRoutes, deps);
     if (options.testClock !== null) await api.register(testClockRoutes, { deps, clock: options.testClock });
   });
   await app.register(adminBoard, { queues: deps.queues.all, user: deps.config.admin.user, password: deps.config.admin.password });

@@ -57,13 +57,14 @@ export async function createRenewal(db: Db, effects: SideEffects, input: Renewal
 
 /**
  * Opens the proration invoice of an upgrade: the difference for the rest of
- * the period, charged at once on the stored card. The switch to `plan` takes
- * effect when it is paid (markPaid). Undefined while another proration of
- * the subscription is still open (one plan change at a time).
+ * the period, due now. The caller charges it at once, waiting for the answer
+ * (no job is enqueued to race it; the sweep's due-invoice step is the
+ * backstop). The switch to `plan` takes effect when it is paid. Undefined
+ * while another proration of the subscription is still open.
  */
-export async function createProration(db: Db, effects: SideEffects, input: { subscriptionId: string; cycle: number; plan: Plan; amount: number; periodStart: Date; periodEnd: Date; now: Date }): Promise<Invoice | undefined> {
+export async function createProration(db: Db, input: { subscriptionId: string; cycle: number; plan: Plan; amount: number; periodStart: Date; periodEnd: Date; now: Date }): Promise<Invoice | undefined> {
   const { plan } = input;
-  const invoice = await db
+  return db
     .insertInto("invoices")
     .values({
       id: newId("in"),
@@ -86,8 +87,6 @@ export async function createProration(db: Db, effects: SideEffects, input: { sub
     .onConflict((oc) => oc.columns(["subscription_id"]).where("kind", "=", "proration").where("status", "=", "open").doNothing())
     .returningAll()
     .executeTakeFirst();
-  if (invoice !== undefined) effects.charge(invoice);
-  return invoice;
 }
 
 /** open → void for one invoice (a declined proration: the plan change it paid for does not happen). */

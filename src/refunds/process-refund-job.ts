@@ -1,10 +1,9 @@
 import type { Deps } from "../deps.ts";
+import { FIRST_LOOKUP_DELAY_MS } from "../charges/lookup-backoff.ts";
 import { enqueueRefund } from "./enqueue-refund.ts";
 import { resolveRefund } from "./resolve-refund.ts";
 import { sendRefund } from "./send-refund.ts";
 
-// After an ambiguous answer, the first lookup waits a little: Oen may still be recording the refund.
-const FIRST_LOOKUP_DELAY_MS = 2_000;
 
 /**
  * One run of a `refund` job: send the refund if it was never sent, else settle it by lookup.

@@ -73,7 +73,7 @@ export async function changeSubscriptionPlan(deps: Deps, subscriptionId: string,
       await changePlan(tx, effects, { id: subscriptionId, fromPlanId: current.id, toPlanId: next.id, now });
       return { kind: "changed", invoice: null };
     }
-    const invoice = await createProration(tx, effects, { subscriptionId, cycle: subscription.current_cycle, plan: next, amount, periodStart: now, periodEnd, now });
+    const invoice = await createProration(tx, { subscriptionId, cycle: subscription.current_cycle, plan: next, amount, periodStart: now, periodEnd, now });
     if (invoice === undefined) return refused(409, "plan_change_in_progress", "another plan change of this subscription is still being charged");
     await schedulePlanChange(tx, subscriptionId, null, now);
     return { kind: "charge", invoice };
@@ -81,7 +81,7 @@ export async function changeSubscriptionPlan(deps: Deps, subscriptionId: string,
   await effects.flush();
   if (prepared.kind !== "charge") return prepared;
 
-  // The caller waits for the proration's answer (it may still be enqueued by the outbox: Postgres decides who sends).
+  // The caller waits for the proration's answer.
   const charged = await chargeInvoice(deps, prepared.invoice.id);
   const invoice = await deps.db.selectFrom("invoices").selectAll().where("id", "=", prepared.invoice.id).executeTakeFirstOrThrow();
   if (invoice.status === "paid") return { kind: "changed", invoice };

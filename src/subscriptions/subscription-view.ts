@@ -6,15 +6,20 @@ const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 export function invoiceSummary(invoice: Invoice) {
   return {
     id: invoice.id,
+    subscriptionId: invoice.subscription_id,
+    kind: invoice.kind,
     cycle: invoice.cycle,
     status: invoice.status,
     amount: invoice.amount,
+    amountRefunded: invoice.amount_refunded,
     currency: invoice.currency,
     periodStart: invoice.period_start.toISOString(),
     periodEnd: invoice.period_end.toISOString(),
     attemptCount: invoice.attempt_count,
     nextAttemptAt: iso(invoice.next_attempt_at),
     paidAt: iso(invoice.paid_at),
+    /** Oen refused the merchant (configuration, K0001): ops must act; the customer is not dunned. */
+    needsAttention: invoice.attention_code === null ? null : { code: invoice.attention_code, since: iso(invoice.attention_since) },
     createdAt: invoice.created_at.toISOString(),
   };
 }

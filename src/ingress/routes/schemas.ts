@@ -15,16 +15,38 @@ export const invoiceSummarySchema = {
   type: "object",
   properties: {
     id: { type: "string" },
+    subscriptionId: { type: "string" },
+    kind: { type: "string", enum: ["renewal", "proration"] },
     cycle: { type: "integer" },
     status: { type: "string", enum: ["open", "paid", "uncollectible", "void"] },
     amount: { type: "integer" },
+    amountRefunded: { type: "integer" },
     currency: { type: "string" },
     periodStart: time,
     periodEnd: time,
     attemptCount: { type: "integer" },
     nextAttemptAt: nullableTime,
     paidAt: nullableTime,
+    needsAttention: { anyOf: [{ type: "null" }, { type: "object", properties: { code: { type: "string" }, since: nullableTime } }] },
     createdAt: time,
+  },
+} as const;
+
+export const refundSchema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    invoiceId: { type: "string" },
+    amount: { type: "integer" },
+    reason: { type: ["string", "null"] },
+    cause: { type: "string", enum: ["requested", "terminate", "double_charge", "crm"] },
+    status: { type: "string", enum: ["pending", "succeeded", "failed", "unknown"] },
+    oenTransactionId: { type: "string" },
+    code: { type: ["string", "null"] },
+    message: { type: ["string", "null"] },
+    createdAt: time,
+    sentAt: nullableTime,
+    resolvedAt: nullableTime,
   },
 } as const;
 
@@ -48,34 +70,29 @@ export const subscriptionViewSchema = {
   },
 } as const;
 
-export const invoiceListSchema = {
+const attemptSchema = {
   type: "object",
   properties: {
-    data: {
-      type: "array",
-      items: {
-        ...invoiceSummarySchema,
-        properties: {
-          ...invoiceSummarySchema.properties,
-          attempts: {
-            type: "array",
-            items: {
-              type: "object",
-              properties: {
-                attemptNo: { type: "integer" },
-                orderId: { type: "string" },
-                amount: { type: "integer" },
-                outcome: { type: "string", enum: ["sending", "succeeded", "declined", "unknown", "not_found", "failed"] },
-                code: { type: ["string", "null"] },
-                message: { type: ["string", "null"] },
-                oenTransactionId: { type: ["string", "null"] },
-                createdAt: time,
-                resolvedAt: nullableTime,
-              },
-            },
-          },
-        },
-      },
-    },
+    attemptNo: { type: "integer" },
+    orderId: { type: "string" },
+    amount: { type: "integer" },
+    outcome: { type: "string", enum: ["sending", "succeeded", "declined", "unknown", "not_found", "failed"] },
+    code: { type: ["string", "null"] },
+    message: { type: ["string", "null"] },
+    oenTransactionId: { type: ["string", "null"] },
+    createdAt: time,
+    resolvedAt: nullableTime,
   },
 } as const;
+
+/** An invoice with its charge attempts and refunds (GET /v1/invoices/:id, and each of a subscription's invoices). */
+export const invoiceDetailSchema = {
+  ...invoiceSummarySchema,
+  properties: {
+    ...invoiceSummarySchema.properties,
+    attempts: { type: "array", items: attemptSchema },
+    refunds: { type: "array", items: refundSchema },
+  },
+} as const;
+
+export const invoiceListSchema = { type: "object", properties: { data: { type: "array", items: invoiceDetailSchema } } } as const;

@@ -1,10 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import type { Deps } from "../../deps.ts";
 import { changeSubscriptionPlan, type PlanChangeRequest } from "../../subscriptions/change-subscription-plan.ts";
+import { refundView } from "../../refunds/refund-view.ts";
 import { resumeSubscription } from "../../subscriptions/resume-subscription.ts";
+import { terminateSubscription, type TerminateRefund } from "../../subscriptions/terminate-subscription.ts";
 import { invoiceSummary, loadSubscriptionView } from "../../subscriptions/subscription-view.ts";
 import { idempotencyKeyHeader, idempotent } from "../idempotent.ts";
-import { errorResponse, idParams, invoiceSummarySchema, platformId, subscriptionViewSchema } from "./schemas.ts";
+import { errorResponse, idParams, invoiceSummarySchema, platformId, refundSchema, subscriptionViewSchema } from "./schemas.ts";
 
 const headers = { type: "object", properties: idempotencyKeyHeader } as const;
 const notFound = (id: string) => ({ statusCode: 404, body: { error: "not_found", message: `subscription "${id}" does not exist` } });
@@ -17,7 +19,7 @@ const declinedResponse = {
   properties: { error: { type: "string" }, message: { type: "string" }, declineCode: { type: ["string", "null"] }, prorationInvoice: invoiceSummarySchema },
 } as const;
 
-/** Plan changes and resume (DESIGN.md "Trials, plan changes, cancel and terminate"); each requires an Idempotency-Key. */
+/** Plan changes, terminate and resume (DESIGN.md "Trials, plan changes, cancel and terminate"); each requires an Idempotency-Key. */
 export async function subscriptionLifecycleRoutes(app: FastifyInstance, deps: Deps) {
   app.post<{ Params: { id: string }; Body: PlanChangeRequest }>(
     "/v1/subscriptions/:id/plan-change",
@@ -50,6 +52,32 @@ export async function subscriptionLifecycleRoutes(app: FastifyInstance, deps: De
         const subscription = await loadSubscriptionView(deps.db, id);
         const prorationInvoice = result.kind === "changed" || result.kind === "pending" ? result.invoice && invoiceSummary(result.invoice) : null;
         return { statusCode: result.kind === "pending" ? 202 : 200, body: { subscription, prorationInvoice } };
+      }),
+  );
+
+  app.post<{ Params: { id: string }; Body: { refund?: TerminateRefund } }>(
+    "/v1/subscriptions/:id/terminate",
+    {
+      schema: {
+        summary: "End now: open invoices void; refund none (default), the unused fraction, or all of the last paid period",
+        tags: ["subscriptions"],
+        params: idParams,
+        headers,
+        body: { type: "object", additionalProperties: false, properties: { refund: { type: "string", enum: ["none", "prorated", "full"] } } },
+        response: {
+          200: { type: "object", properties: { subscription: subscriptionViewSchema, refund: { anyOf: [{ type: "null" }, refundSchema] } } },
+          400: errorResponse,
+          404: errorResponse,
+          409: errorResponse,
+        },
+      },
+    },
+    (request, reply) =>
+      idempotent(deps.db, request, reply, { scope: "terminate", required: true }, async () => {
+        const result = await terminateSubscription(deps, request.params.id, request.body?.refund ?? "none");
+        if (result.kind === "not_found") return notFound(request.params.id);
+        if (result.kind === "already_ended") return { statusCode: 409, body: { error: "already_ended", message: `subscription is already ${result.status}` } };
+        return { statusCode: 200, body: { subscription: await loadSubscriptionView(deps.db, request.params.id), refund: result.refund && refundView(result.refund) } };
       }),
   );
 
