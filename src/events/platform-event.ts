@@ -16,6 +16,7 @@ export const PLATFORM_EVENT_TYPES = [
   "subscription.plan_changed",
   "subscription.resumed",
   "subscription.terminated",
+  "customer.updated",
 ] as const;
 
 export type PlatformEventType = (typeof PLATFORM_EVENT_TYPES)[number];

@@ -6,6 +6,7 @@ import type { TestClock } from "../test-clock.ts";
 import { adminBoard } from "./admin-board.ts";
 import { requireApiKey } from "./api-key-auth.ts";
 import { errorHandler } from "./error-handler.ts";
+import { customerRoutes } from "./routes/customer-routes.ts";
 import { healthRoutes } from "./routes/health-routes.ts";
 import { metricsRoute } from "./routes/metrics-route.ts";
 import { oenWebhookRoute } from "./routes/oen-webhook-route.ts";
@@ -48,6 +49,7 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
     api.addHook("onRequest", requireApiKey(deps.config.billingApiKey));
     await api.register(planRoutes, { db: deps.db });
     await api.register(subscriptionRoutes, deps);
+    await api.register(customerRoutes, deps);
     if (options.testClock !== null) await api.register(testClockRoutes, { deps, clock: options.testClock });
   });
   await app.register(adminBoard, { queues: deps.queues.all, user: deps.config.admin.user, password: deps.config.admin.password });
