@@ -29,6 +29,8 @@ export interface Config {
     chargeRatePerSecond: number;
     /** Order and transaction lookups per second, a budget apart from charges. */
     lookupRatePerSecond: number;
+    /** The merchant's domain issues e-invoices (電子發票): userName and userEmail on every charge, productDetails on every refund. */
+    einvoice: boolean;
   };
   billingApiKey: string;
   admin: { user: string; password: string };
@@ -132,6 +134,7 @@ export function loadConfig(env: Env = process.env): Config {
       lookupSettleMs,
       chargeRatePerSecond: read.integer("OEN_CHARGE_RATE", 10, 1, 10_000),
       lookupRatePerSecond: read.integer("OEN_LOOKUP_RATE", 5, 1, 10_000),
+      einvoice: read.boolean("OEN_EINVOICE", false),
     },
     billingApiKey: read.secret("BILLING_API_KEY", production ? undefined : "dev-billing-api-key"),
     admin: {

@@ -45,7 +45,7 @@ export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | 
     const subscription = await tx
       .selectFrom("subscriptions")
       .innerJoin("customers", "customers.id", "subscriptions.customer_id")
-      .select(["subscriptions.status", "customers.id as customerId", "customers.name", "customers.email"])
+      .select(["subscriptions.status", "customers.id as customerId", "customers.name", "customers.email", "customers.invoice_info"])
       .where("subscriptions.id", "=", invoice.subscription_id)
       .executeTakeFirstOrThrow();
     // Ending a subscription voids its open invoices in the same transaction; this only guards that promise.
@@ -114,8 +114,10 @@ export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | 
         orderId,
         productDetails: invoice.product_details,
         userId: subscription.customerId,
+        // Required on every charge when the domain issues e-invoices (OEN_EINVOICE), and always sent.
         userName: subscription.name,
         userEmail: subscription.email,
+        ...(subscription.invoice_info === null ? {} : { invoiceInfo: subscription.invoice_info }),
       },
     };
   });

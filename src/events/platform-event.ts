@@ -18,6 +18,7 @@ export const PLATFORM_EVENT_TYPES = [
   "subscription.terminated",
   "invoice.refunded",
   "invoice.double_charge_refunded",
+  "customer.updated",
 ] as const;
 
 export type PlatformEventType = (typeof PLATFORM_EVENT_TYPES)[number];

@@ -6,6 +6,7 @@ import type { TestClock } from "../test-clock.ts";
 import { adminBoard } from "./admin-board.ts";
 import { requireApiKey } from "./api-key-auth.ts";
 import { errorHandler } from "./error-handler.ts";
+import { customerRoutes } from "./routes/customer-routes.ts";
 import { healthRoutes } from "./routes/health-routes.ts";
 import { metricsRoute } from "./routes/metrics-route.ts";
 import { invoiceRoutes } from "./routes/invoice-routes.ts";
@@ -52,6 +53,7 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
     await api.register(subscriptionRoutes, deps);
     await api.register(subscriptionLifecycleRoutes, deps);
     await api.register(invoiceRoutes, deps);
+    await api.register(customerRoutes, deps);
     if (options.testClock !== null) await api.register(testClockRoutes, { deps, clock: options.testClock });
   });
   await app.register(adminBoard, { queues: deps.queues.all, user: deps.config.admin.user, password: deps.config.admin.password });

@@ -5,6 +5,7 @@ import type { AttentionCode, ConfigErrorCode, DeclineCode, UnknownReason } from 
 
 export type { ProductDetail } from "../billing/product-details.ts";
 import type { ProductDetail } from "../billing/product-details.ts";
+import type { InvoiceInfo } from "../billing/einvoice.ts";
 
 export interface CheckoutTokenRequest {
   successUrl: string | null;
@@ -22,6 +23,8 @@ export interface TokenChargeRequest {
   userId?: string;
   userName?: string;
   userEmail?: string;
+  /** The e-invoice to issue (with e-invoice enabled on the merchant's domain); none: Oen's member-carrier cloud invoice. */
+  invoiceInfo?: InvoiceInfo;
   note?: string;
 }
 

@@ -9,9 +9,13 @@ export interface PlanInput {
   productCode: string;
   description: string;
   unit: string;
+  /** Days of trial before the first charge (0: none); a subscription may override it. */
+  trialDays?: number;
+  /** Whether customers may switch to this plan themselves (the portal). */
+  selfService?: boolean;
 }
 
-/** Creates or replaces a plan; the change applies to invoices created from now on. */
+/** Creates or replaces a plan (a field left out takes its default); the change applies to invoices created from now on. */
 export async function upsertPlan(db: Db, id: string, input: PlanInput): Promise<Plan> {
   const values = {
     name: input.name,
@@ -21,6 +25,8 @@ export async function upsertPlan(db: Db, id: string, input: PlanInput): Promise<
     product_code: input.productCode,
     description: input.description,
     unit: input.unit,
+    trial_days: input.trialDays ?? 0,
+    self_service: input.selfService ?? false,
   };
   return db
     .insertInto("plans")
@@ -34,6 +40,11 @@ export async function findPlan(db: Db, id: string): Promise<Plan | undefined> {
   return db.selectFrom("plans").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
+/** Every plan, oldest first (replacing a plan keeps its place). */
+export async function listPlans(db: Db): Promise<Plan[]> {
+  return db.selectFrom("plans").selectAll().orderBy("created_at").orderBy("id").execute();
+}
+
 export function planView(plan: Plan) {
   return {
     id: plan.id,
@@ -45,5 +56,7 @@ export function planView(plan: Plan) {
     productCode: plan.product_code,
     description: plan.description,
     unit: plan.unit,
+    trialDays: plan.trial_days,
+    selfService: plan.self_service,
   };
 }

@@ -1,13 +1,22 @@
+import type { InvoiceInfo } from "../billing/einvoice.ts";
 import { recordCheckout, openOenCheckout } from "../checkout/start-checkout.ts";
+import { saveCustomer, type Locale } from "../customers/save-customer.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
+import { createSideEffects } from "../outbox/side-effects.ts";
 import { findPlan } from "../plans/plan-repository.ts";
 
 export interface CreateSubscriptionInput {
-  customer: { id: string; name: string; email: string; locale?: "zh-TW" | "en" };
+  customer: { id: string; name: string; email: string; locale?: Locale };
   planId: string;
   successUrl: string;
   failureUrl: string;
+  /** Overrides the plan's trial length for this subscription. */
+  trialDays?: number;
+  /** The platform's own key-value pairs, returned as given. */
+  metadata?: Record<string, string>;
+  /** Stored on the customer (already checked by validateInvoiceInfo); left out, the customer's stay. */
+  invoiceInfo?: InvoiceInfo;
 }
 
 export class PlanNotFoundError extends Error {
@@ -16,7 +25,7 @@ export class PlanNotFoundError extends Error {
 
 /**
  * A subscription starts `incomplete` with an Oen binding page; it becomes
- * active when the token webhook for that page arrives.
+ * active (or trialing) when the token webhook for that page arrives.
  */
 export async function createSubscription(deps: Deps, input: CreateSubscriptionInput) {
   const plan = await findPlan(deps.db, input.planId);
@@ -30,18 +39,16 @@ export async function createSubscription(deps: Deps, input: CreateSubscriptionIn
     failureUrl: input.failureUrl,
     payerEmail: input.customer.email,
   });
+  const effects = createSideEffects(deps);
   await deps.db.transaction().execute(async (tx) => {
-    const customer = { name: input.customer.name, email: input.customer.email, ...(input.customer.locale ? { locale: input.customer.locale } : {}) };
-    await tx
-      .insertInto("customers")
-      .values({ id: input.customer.id, ...customer })
-      .onConflict((oc) => oc.column("id").doUpdateSet({ ...customer, updated_at: new Date() }))
-      .execute();
+    const now = deps.clock.now();
+    const { id: customerId, ...customer } = input.customer;
+    await saveCustomer(tx, effects, customerId, { ...customer, invoiceInfo: input.invoiceInfo }, now);
     await tx
       .insertInto("subscriptions")
       .values({
         id: subscriptionId,
-        customer_id: input.customer.id,
+        customer_id: customerId,
         plan_id: plan.id,
         status: "incomplete",
         success_url: input.successUrl,
@@ -52,10 +59,13 @@ export async function createSubscription(deps: Deps, input: CreateSubscriptionIn
         canceled_at: null,
         ended_at: null,
         next_renewal_at: null,
-        created_at: deps.clock.now(),
+        trial_days: input.trialDays ?? null,
+        metadata: JSON.stringify(input.metadata ?? {}),
+        created_at: now,
       })
       .execute();
     await recordCheckout(tx, subscriptionId, "subscribe", checkout);
   });
+  await effects.flush();
   return { id: subscriptionId, status: "incomplete" as const, checkoutUrl: checkout.checkoutUrl, checkoutExpiresAt: checkout.expiresAt.toISOString() };
 }

@@ -6,10 +6,36 @@ export const errorResponse = {
   type: "object",
   properties: { error: { type: "string" }, message: { type: "string" } },
 } as const;
+/** A 4xx about one field of the request, which `field` names (also in the message). */
+export const fieldErrorResponse = {
+  type: "object",
+  properties: { ...errorResponse.properties, field: { type: "string" } },
+} as const;
 export const idParams = { type: "object", required: ["id"], properties: { id: platformId } } as const;
+
+export const customerName = { type: "string", minLength: 1, maxLength: 100 } as const;
+export const customerEmail = { type: "string", format: "email", maxLength: 254 } as const;
+export const customerLocale = { type: "string", enum: ["zh-TW", "en"] } as const;
 
 const nullableTime = { type: ["string", "null"], format: "date-time" } as const;
 const time = { type: "string", format: "date-time" } as const;
+
+export const planViewSchema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    name: { type: "string" },
+    amount: { type: "integer" },
+    currency: { type: "string" },
+    interval: { type: "string", enum: ["day", "week", "month", "year"] },
+    intervalCount: { type: "integer" },
+    productCode: { type: "string" },
+    description: { type: "string" },
+    unit: { type: "string" },
+    trialDays: { type: "integer" },
+    selfService: { type: "boolean" },
+  },
+} as const;
 
 export const invoiceSummarySchema = {
   type: "object",
@@ -55,7 +81,7 @@ export const subscriptionViewSchema = {
   type: "object",
   properties: {
     id: { type: "string" },
-    status: { type: "string", enum: ["incomplete", "incomplete_expired", "active", "past_due", "unpaid", "canceled"] },
+    status: { type: "string", enum: ["incomplete", "incomplete_expired", "trialing", "active", "past_due", "unpaid", "canceled"] },
     planId: { type: "string" },
     customer: { type: "object", properties: { id: { type: "string" }, name: { type: "string" }, email: { type: "string" } } },
     currentCycle: { type: "integer" },
@@ -64,6 +90,10 @@ export const subscriptionViewSchema = {
     cancelAtPeriodEnd: { type: "boolean" },
     canceledAt: nullableTime,
     endedAt: nullableTime,
+    trialStart: nullableTime,
+    trialEnd: nullableTime,
+    pendingPlanId: { type: ["string", "null"], description: "a downgrade waiting for the period end" },
+    metadata: { type: "object", additionalProperties: { type: "string" } },
     card: { anyOf: [{ type: "null" }, { type: "object", properties: { last4: { type: ["string", "null"] } } }] },
     latestInvoice: { anyOf: [{ type: "null" }, invoiceSummarySchema] },
     createdAt: time,

@@ -1,14 +1,33 @@
 import type { FastifyInstance } from "fastify";
 import type { Deps } from "../../deps.ts";
 import { OenConfigError, OenError } from "../../oen/errors.ts";
+import { validateInvoiceInfo } from "../../billing/einvoice.ts";
+import type { SubscriptionStatus } from "../../db/database.ts";
 import { createSubscription, PlanNotFoundError, type CreateSubscriptionInput } from "../../subscriptions/create-subscription.ts";
+import { listSubscriptions } from "../../subscriptions/list-subscriptions.ts";
+import { decodeCursor } from "../../subscriptions/subscription-cursor.ts";
 import { loadSubscriptionView } from "../../subscriptions/subscription-view.ts";
 import { cancelSubscription } from "../../subscriptions/cancel-subscription.ts";
 import { listInvoices } from "../../invoices/list-invoices.ts";
 import { createSideEffects } from "../../outbox/side-effects.ts";
 import { completeIdempotencyKey, releaseIdempotencyKey, requestHash, reserveIdempotencyKey } from "../idempotency.ts";
 import { dunningTimeline } from "../../dunning/dunning-timeline.ts";
-import { errorResponse, httpUrl, idParams, invoiceListSchema, platformId, subscriptionViewSchema } from "./schemas.ts";
+import { integerQuery } from "../integer-query.ts";
+import { invalidInvoiceInfo, invoiceInfoSchema } from "./invoice-info-field.ts";
+import {
+  customerEmail,
+  customerLocale,
+  customerName,
+  errorResponse,
+  fieldErrorResponse,
+  httpUrl,
+  idParams,
+  invoiceListSchema,
+  platformId,
+  subscriptionViewSchema,
+} from "./schemas.ts";
+
+const STATUSES = subscriptionViewSchema.properties.status.enum;
 
 const createBody = {
   type: "object",
@@ -21,21 +40,56 @@ const createBody = {
       required: ["id", "name", "email"],
       properties: {
         id: platformId,
-        name: { type: "string", minLength: 1, maxLength: 100 },
-        email: { type: "string", format: "email", maxLength: 254 },
-        locale: { type: "string", enum: ["zh-TW", "en"] },
+        name: customerName,
+        email: customerEmail,
+        locale: customerLocale,
       },
     },
     planId: platformId,
     successUrl: httpUrl,
     failureUrl: httpUrl,
+    trialDays: { type: "integer", minimum: 0, maximum: 365, description: "overrides the plan's trialDays for this subscription" },
+    metadata: {
+      type: "object",
+      description: "the platform's own string pairs, returned as given: at most 50 keys of at most 40 characters, values of at most 500",
+      maxProperties: 50,
+      propertyNames: { minLength: 1, maxLength: 40 },
+      additionalProperties: { type: "string", maxLength: 500 },
+    },
+    invoiceInfo: { ...invoiceInfoSchema, description: `stored on the customer and sent with every charge. ${invoiceInfoSchema.description}` },
   },
 } as const;
+
+const listQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    customerId: platformId,
+    status: { type: "string", enum: STATUSES },
+    limit: { type: "integer", minimum: 1, maximum: 100, default: 20 },
+    cursor: { type: "string", maxLength: 200, description: "the nextCursor of the previous page" },
+  },
+} as const;
+
+const subscriptionPage = {
+  type: "object",
+  properties: { data: { type: "array", items: subscriptionViewSchema }, nextCursor: { type: ["string", "null"] } },
+} as const;
+
+// invoiceInfo is checked by validateInvoiceInfo, not by the schema.
+type CreateBody = Omit<CreateSubscriptionInput, "invoiceInfo"> & { invoiceInfo?: unknown };
+
+interface ListQuery {
+  customerId?: string;
+  status?: SubscriptionStatus;
+  limit: number;
+  cursor?: string;
+}
 
 const notFound = (id: string) => ({ error: "not_found", message: `subscription "${id}" does not exist` });
 
 export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
-  app.post<{ Body: CreateSubscriptionInput; Headers: { "idempotency-key"?: string } }>(
+  app.post<{ Body: CreateBody; Headers: { "idempotency-key"?: string } }>(
     "/v1/subscriptions",
     {
       schema: {
@@ -51,12 +105,14 @@ export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
           },
           400: errorResponse,
           409: errorResponse,
-          422: errorResponse,
+          422: fieldErrorResponse,
           502: errorResponse,
         },
       },
     },
     async (request, reply) => {
+      const info = request.body.invoiceInfo === undefined ? undefined : validateInvoiceInfo(request.body.invoiceInfo);
+      if (info?.ok === false) return reply.code(422).send(invalidInvoiceInfo(info));
       const key = request.headers["idempotency-key"];
       if (key !== undefined) {
         const replay = await reserveIdempotencyKey(deps.db, "subscriptions", key, requestHash(request.body));
@@ -65,7 +121,7 @@ export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
         if (replay.kind === "mismatch") return reply.code(422).send({ error: "idempotency_key_reused", message: "this Idempotency-Key was used with a different request body" });
       }
       try {
-        const created = await createSubscription(deps, request.body);
+        const created = await createSubscription(deps, { ...request.body, invoiceInfo: info?.value });
         if (key !== undefined) await completeIdempotencyKey(deps.db, "subscriptions", key, 201, created);
         return reply.code(201).send(created);
       } catch (error) {
@@ -77,6 +133,28 @@ export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
         }
         throw error;
       }
+    },
+  );
+
+  app.get<{ Querystring: ListQuery }>(
+    "/v1/subscriptions",
+    {
+      preValidation: integerQuery("limit"),
+      schema: {
+        summary: "Subscriptions, newest first, a page at a time",
+        description: "Pass the answer's nextCursor as cursor for the next page (null: no more). Rows created meanwhile shift nothing.",
+        tags: ["subscriptions"],
+        querystring: listQuery,
+        response: { 200: subscriptionPage, 400: fieldErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { cursor, ...filter } = request.query;
+      const after = cursor === undefined ? undefined : decodeCursor(cursor);
+      if (after === undefined && cursor !== undefined) {
+        return reply.code(400).send({ error: "bad_request", field: "cursor", message: "querystring cursor is not a nextCursor this API gave out" });
+      }
+      return listSubscriptions(deps.db, { ...filter, after });
     },
   );
 
