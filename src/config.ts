@@ -235,6 +235,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   /** A secret that is public or guessable: a published default, too short, or repetitive. The value is never echoed. */
   function refuseWeak(name: string, value: string, minLength: number) {
+    if (value === "") return; // already reported as missing
     if (PUBLISHED_SECRETS.has(value.toLowerCase())) fail(name, `must not be a published default (like ${DEV_API_KEY} or ${DEV_ADMIN}) ${why}`);
     else if (value.length < minLength || distinct(value) < MIN_DISTINCT_CHARACTERS) fail(name, `must be at least ${minLength} random characters ${why}`);
   }
@@ -334,7 +335,11 @@ function reader(env: Env, fail: (name: string, problem: string) => void, require
         fail("BILLING_API_KEY", "must not be set together with BILLING_API_KEYS (list every key in BILLING_API_KEYS)");
         return [];
       }
-      if (list === null) return [string("BILLING_API_KEY", fallback)].filter((key) => key !== "");
+      if (list === null) {
+        const key = single ?? fallback;
+        if (key === undefined) fail("BILLING_API_KEYS", `(or BILLING_API_KEY) is required${requiredWhy}`);
+        return key === undefined ? [] : [key];
+      }
       const keys = list.split(",").map((k) => k.trim()).filter(Boolean);
       if (keys.length === 0) fail("BILLING_API_KEYS", "must list at least one key");
       return keys;
