@@ -17,12 +17,12 @@ const CARD_LINK = /\/billing\/card\/[^\s"'<>?#]+/g;
 const MAX_DEPTH = 12;
 
 /** Removes card-update link tokens from a string. */
-export function redactText(text: string): string {
+function redactText(text: string): string {
   return text.replace(CARD_LINK, `/billing/card/${CENSOR}`);
 }
 
 /** A copy of `value` as JSON would see it, with secret keys censored and card links removed, at every depth. */
-export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
+function redact(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
   if (typeof value === "string") return redactText(value);
   if (value === null || typeof value !== "object") return value;
   if (seen.has(value)) return "[circular]";
@@ -61,9 +61,16 @@ const serializers = {
 // Fastify logs its request and reply objects under these keys; their serializers above read them.
 const SERIALIZED_KEYS = new Set(["req", "res"]);
 
-// A top-level Error stays one, so that pino still takes its message (its serializer redacts it).
+// A top-level Error stays one, so that pino still takes it as `err` (its serializer redacts it).
+function redactArguments(args: unknown[]): unknown[] {
+  const [first, ...rest] = args;
+  if (first instanceof Error) return [first, ...(rest.length === 0 ? [first.message] : rest).map(redactArgument)];
+  return args.map(redactArgument);
+}
+
 function redactArgument(argument: unknown): unknown {
-  if (argument === null || typeof argument !== "object" || argument instanceof Error) return typeof argument === "string" ? redactText(argument) : argument;
+  if (typeof argument === "string") return redactText(argument);
+  if (argument === null || typeof argument !== "object") return argument;
   return redactEntries(argument, (item, key) => (SERIALIZED_KEYS.has(key) ? item : redact(item, 1)));
 }
 
@@ -72,14 +79,19 @@ export function createLogger(options: { level?: string; name?: string; destinati
     name: options.name ?? "oen-billing",
     level: options.level ?? process.env.LOG_LEVEL ?? "info",
     serializers,
-    formatters: { bindings: (bindings: Record<string, unknown>) => redact(bindings) as Record<string, unknown> },
     hooks: {
       logMethod(this: Logger, args: unknown[], method: (...args: unknown[]) => void) {
-        method.apply(this, args.map(redactArgument));
+        method.apply(this, redactArguments(args));
       },
     },
   };
-  return options.destination === undefined ? pino(settings) : pino(settings, options.destination);
+  const logger = options.destination === undefined ? pino(settings) : pino(settings, options.destination);
+  // pino applies no formatter to a child's bindings; every child (and its children) inherits this one.
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, childOptions) {
+    return child.call(this, redact(bindings) as typeof bindings, childOptions);
+  } as typeof child;
+  return logger;
 }
 
 /** A logger that writes nothing, for tests and library defaults. */
