@@ -22,13 +22,13 @@ const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 100_000);
 const DUE = Number(process.env.BENCH_DUE ?? 2_000);
 const bench = await openBenchEnvironment("oen_billing_bench");
 
-const simulator = await startOenSimulator({ merchantId: "bench", apiToken: "bench-token", highValueEnabled: true });
+const simulator = await startOenSimulator({ merchantId: "bench", apiToken: "sim-bench-token", highValueEnabled: true });
 const config = loadConfig({
   ...bench.env,
   PORT: "0",
   HOST: "127.0.0.1",
   OEN_MERCHANT_ID: "bench",
-  OEN_API_TOKEN: "bench-token",
+  OEN_API_TOKEN: "sim-bench-token",
   OEN_API_URL: simulator.url,
   OEN_CHARGE_RATE: "1000",
   RENEWAL_SWEEP_INTERVAL: "1h", // the benchmark calls the sweep itself

@@ -14,7 +14,7 @@ const TOTAL = Number(process.env.BENCH_WEBHOOKS ?? 3_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const bench = await openBenchEnvironment("oen_billing_bench_ingress");
 // The ingress alone: nothing consumes the queue, so only accepting is measured.
-const config = loadConfig({ ...bench.env, PORT: "0", HOST: "127.0.0.1", ROLES: "ingress", OEN_API_TOKEN: "unused", LOG_LEVEL: "silent" });
+const config = loadConfig({ ...bench.env, PORT: "0", HOST: "127.0.0.1", ROLES: "ingress", OEN_API_TOKEN: "sim-unused", LOG_LEVEL: "silent" });
 const service = await startService({ config, logger: silentLogger });
 
 const id = () => randomBytes(20).toString("base64url").replace(/[-_]/g, "x").slice(0, 27);

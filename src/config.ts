@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { parseDuration, parseDurationList } from "./billing/duration.ts";
 import { DECLINE_CODES, type DeclineCode } from "./oen/types.ts";
 import { isWebhookSecret } from "./events/webhook-secret.ts";
@@ -11,6 +12,8 @@ export interface Config {
   roles: Role[];
   port: number;
   host: string;
+  /** Addresses of the proxies whose X-Forwarded-For is believed (Fastify's trustProxy); false: none. */
+  trustProxy: string[] | false;
   /** Base URL this service is reachable at (links in emails, simulator webhooks). */
   publicUrl: string;
   databaseUrl: string;
@@ -32,8 +35,13 @@ export interface Config {
     /** The merchant's domain issues e-invoices (電子發票): userName and userEmail on every charge, productDetails on every refund. */
     einvoice: boolean;
   };
-  billingApiKey: string;
+  /** Every key the platform API accepts (several while a key rotates). */
+  billingApiKeys: string[];
   admin: { user: string; password: string };
+  /** Bearer token of GET /metrics; null: /metrics is open (simulator and development only). */
+  metricsToken: string | null;
+  /** After `limit` failed authentications from one address within `windowMs`, that address gets 429 for `windowMs`. */
+  authThrottle: { limit: number; windowMs: number };
   tokenKeys: Keyring;
   billingTimezone: string;
   testClock: boolean;
@@ -59,34 +67,76 @@ export interface Config {
   logLevel: string;
 }
 
+/** Every problem of the environment, one line each (`problems`), so that one start-up shows them all. */
 export class ConfigError extends Error {
   override name = "ConfigError";
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(problems.join("\n"));
+    this.problems = problems;
+  }
 }
 
 type Env = Record<string, string | undefined>;
 
 const TESTING_API_URL = "https://payment-api.testing.oen.tw";
 const PRODUCTION_API_URL = "https://payment-api.oen.tw";
+type OenEnvironment = "testing" | "production";
+function oenEnvironmentOf(apiUrl: string): OenEnvironment | null {
+  const url = apiUrl.replace(/\/$/, "");
+  return url === TESTING_API_URL ? "testing" : url === PRODUCTION_API_URL ? "production" : null;
+}
+const hostedUrlFor = (merchantId: string, environment: OenEnvironment) => `https://${merchantId}${environment === "testing" ? ".testing" : ""}.oen.tw`;
 
-/** Reads and validates the whole environment; the first bad setting throws one line naming it. */
+/**
+ * A token of an Oen simulator (tests, benchmarks) starts with this. Oen never accepts
+ * such a token, so a service holding one cannot move money and may keep development defaults.
+ */
+export const SIMULATOR_TOKEN_PREFIX = "sim-";
+
+// A development key so `npm start` works out of the box; a real token refuses it (one repeated byte).
+const DEV_TOKEN_KEYS = "dev:" + Buffer.alloc(32, 7).toString("base64");
+const DEV_API_KEY = "dev-billing-api-key";
+const DEV_ADMIN = "admin";
+// Values printed in this repository or in the Standard Webhooks documentation: public, hence no secret.
+const PUBLISHED_SECRETS = new Set([DEV_API_KEY, DEV_ADMIN, "test-billing-api-key", "ops-password", "password", "changeme", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]);
+const MIN_MACHINE_SECRET = 32;
+const MIN_PASSWORD = 16;
+// A freshly generated secret is practically never this repetitive (no miss in 200,000 draws of 24 bytes or 32 hex characters).
+const MIN_DISTINCT_CHARACTERS = 6;
+const MIN_DISTINCT_BYTES = 12;
+// Oen cuts a request at 29 s; giving up earlier only makes outcomes unknown.
+const MIN_REQUEST_TIMEOUT_MS = 30_000;
+const LOOKUP_SETTLE_MARGIN_MS = 60_000;
+
+/**
+ * Reads and validates the whole environment. Every bad setting is one line of the
+ * ConfigError, all of them at once. Whenever a real OEN_API_TOKEN is set (or
+ * NODE_ENV=production), development defaults and unsafe values are refused too.
+ */
 export function loadConfig(env: Env = process.env): Config {
-  const read = reader(env);
-  const nodeEnv = read.string("NODE_ENV", "development");
+  const problems: string[] = [];
+  const fail = (name: string, problem: string) => void problems.push(`${name} ${problem}`);
+  const nodeEnv = raw(env, "NODE_ENV") ?? "development";
   const production = nodeEnv === "production";
-  const merchantId = read.string("OEN_MERCHANT_ID", production ? undefined : "sandbox");
-  if (!/^[a-z0-9-]+$/i.test(merchantId)) fail("OEN_MERCHANT_ID", "must be the Oen domain name (letters, digits, dashes)");
-  const apiToken = read.optional("OEN_API_TOKEN");
+  const apiToken = raw(env, "OEN_API_TOKEN");
+  // Safety does not hang on NODE_ENV: a token that could reach Oen is enough.
+  const strict = production || (apiToken !== null && !apiToken.startsWith(SIMULATOR_TOKEN_PREFIX));
+  const why = production ? "in production" : "with a real OEN_API_TOKEN";
+  const read = reader(env, fail, strict ? ` ${why}` : "");
+  const devDefault = <T>(value: T): T | undefined => (strict ? undefined : value);
+
   if (apiToken === null && production) fail("OEN_API_TOKEN", "is required in production");
-  const apiUrl = read.url("OEN_API_URL", TESTING_API_URL);
+  const merchantId = read.string("OEN_MERCHANT_ID", devDefault("sandbox"));
+  if (merchantId !== "" && !/^[a-z0-9-]+$/i.test(merchantId)) fail("OEN_MERCHANT_ID", "must be the Oen domain name (letters, digits, dashes)");
+  const apiUrl = read.url("OEN_API_URL", production ? PRODUCTION_API_URL : TESTING_API_URL);
+  const oenEnvironment = oenEnvironmentOf(apiUrl);
+  const hostedUrl = read.url("OEN_HOSTED_URL", hostedUrlFor(merchantId, oenEnvironment ?? "testing")).replace(/\/$/, "");
   const testClock = read.boolean("BILLING_TEST_CLOCK", false);
-  if (testClock && (production || apiUrl.replace(/\/$/, "") === PRODUCTION_API_URL)) {
-    fail("BILLING_TEST_CLOCK", "cannot be enabled against Oen production");
-  }
+  if (testClock && !strict && oenEnvironment === "production") fail("BILLING_TEST_CLOCK", "cannot be enabled against Oen production");
   const port = read.integer("PORT", 3000, 0, 65535);
   const requestTimeoutMs = read.duration("OEN_REQUEST_TIMEOUT", "35s");
   const lookupSettleMs = read.duration("OEN_LOOKUP_SETTLE", "5m");
-  // "Not found" must mean "never sent": Oen may still be working on a request we gave up on.
-  if (production && lookupSettleMs < requestTimeoutMs + 60_000) fail("OEN_LOOKUP_SETTLE", "must be at least OEN_REQUEST_TIMEOUT plus 1m in production");
   const finalState = read.string("DUNNING_FINAL_STATE", "canceled");
   if (finalState !== "unpaid" && finalState !== "canceled") fail("DUNNING_FINAL_STATE", "must be unpaid or canceled");
   const retryScheduleMs = read.durationList("DUNNING_RETRY_SCHEDULE", "1d,3d,5d,7d");
@@ -96,7 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
   // Invariant 3 (a due subscription is attempted within two sweep intervals) allows
   // spreading a renewal over at most one interval.
   const renewalSweepIntervalMs = read.duration("RENEWAL_SWEEP_INTERVAL", "1m");
-  const renewalJitterMs = read.optional("RENEWAL_JITTER") === null ? Math.min(60_000, renewalSweepIntervalMs) : read.duration("RENEWAL_JITTER");
+  const renewalJitterMs = raw(env, "RENEWAL_JITTER") === null ? Math.min(60_000, renewalSweepIntervalMs) : read.duration("RENEWAL_JITTER");
   if (renewalJitterMs > renewalSweepIntervalMs) fail("RENEWAL_JITTER", "must not be longer than RENEWAL_SWEEP_INTERVAL");
   const hardCodes = read.string("DUNNING_HARD_DECLINES", "T0002,T0003").split(",").map((c) => c.trim());
   for (const code of hardCodes) {
@@ -106,8 +156,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (trialReuse !== "once_per_plan" && trialReuse !== "once_per_customer" && trialReuse !== "unlimited") {
     fail("TRIAL_REUSE", `must be once_per_plan, once_per_customer or unlimited (got "${trialReuse}")`);
   }
-  const platformUrl = read.optional("PLATFORM_WEBHOOK_URL");
-  const platformSecret = read.optional("PLATFORM_WEBHOOK_SECRET");
+  const platformUrl = raw(env, "PLATFORM_WEBHOOK_URL");
+  const platformSecret = raw(env, "PLATFORM_WEBHOOK_SECRET");
   if ((platformUrl === null) !== (platformSecret === null)) {
     fail(platformUrl === null ? "PLATFORM_WEBHOOK_URL" : "PLATFORM_WEBHOOK_SECRET", "must be set together with its pair");
   }
@@ -115,13 +165,19 @@ export function loadConfig(env: Env = process.env): Config {
   if (platformSecret !== null && !isWebhookSecret(platformSecret)) {
     fail("PLATFORM_WEBHOOK_SECRET", "must be whsec_ followed by the base64 of 24 to 64 random bytes (Standard Webhooks)");
   }
+  const publicUrl = read.url("PUBLIC_URL", devDefault(`http://127.0.0.1:${port}`)).replace(/\/$/, "");
+  const billingApiKeys = read.apiKeys(devDefault(DEV_API_KEY));
+  const admin = { user: read.string("ADMIN_USER", devDefault(DEV_ADMIN)), password: read.string("ADMIN_PASSWORD", devDefault(DEV_ADMIN)) };
+  const metricsToken = strict ? read.string("METRICS_TOKEN") : raw(env, "METRICS_TOKEN");
+  const tokenKeys = read.keyring("TOKEN_ENCRYPTION_KEYS", devDefault(DEV_TOKEN_KEYS));
 
-  return {
+  const config: Config = {
     nodeEnv,
     roles: read.roles("ROLES"),
     port,
     host: read.string("HOST", "0.0.0.0"),
-    publicUrl: read.url("PUBLIC_URL", `http://127.0.0.1:${port}`).replace(/\/$/, ""),
+    trustProxy: read.trustProxy("TRUST_PROXY"),
+    publicUrl,
     databaseUrl: read.string("DATABASE_URL", production ? undefined : "postgres://postgres@127.0.0.1:5432/postgres"),
     redisUrl: read.string("REDIS_URL", production ? undefined : "redis://127.0.0.1:6379"),
     queuePrefix: read.string("QUEUE_PREFIX", "{oen-billing}"),
@@ -129,58 +185,103 @@ export function loadConfig(env: Env = process.env): Config {
       merchantId,
       apiToken,
       apiUrl,
-      hostedUrl: read.url("OEN_HOSTED_URL", `https://${merchantId}.testing.oen.tw`).replace(/\/$/, ""),
+      hostedUrl,
       requestTimeoutMs,
       lookupSettleMs,
       chargeRatePerSecond: read.integer("OEN_CHARGE_RATE", 10, 1, 10_000),
       lookupRatePerSecond: read.integer("OEN_LOOKUP_RATE", 5, 1, 10_000),
       einvoice: read.boolean("OEN_EINVOICE", false),
     },
-    billingApiKey: read.secret("BILLING_API_KEY", production ? undefined : "dev-billing-api-key"),
-    admin: {
-      user: read.string("ADMIN_USER", production ? undefined : "admin"),
-      password: read.secret("ADMIN_PASSWORD", production ? undefined : "admin"),
-    },
-    tokenKeys: read.keyring("TOKEN_ENCRYPTION_KEYS", production),
+    billingApiKeys,
+    admin,
+    metricsToken,
+    authThrottle: { limit: read.integer("AUTH_FAILURE_LIMIT", 10, 1, 10_000), windowMs: read.duration("AUTH_FAILURE_WINDOW", "15m") },
+    tokenKeys,
     billingTimezone: read.timezone("BILLING_TIMEZONE", "Asia/Taipei"),
     testClock,
     renewalSweepIntervalMs,
     renewalJitterMs,
     dunning: {
       retryScheduleMs,
-      finalState,
+      finalState: finalState as "unpaid" | "canceled",
       jitterRatio: read.number("DUNNING_JITTER", 0.1, 0, 0.5),
       hardCodes: hardCodes as DeclineCode[],
       // Card networks' limit on attempts per card (Visa and Mastercard: 15 in 30 days).
       cardAttemptLimit: read.integer("DUNNING_CARD_ATTEMPT_LIMIT", 15, 1, 1_000),
       cardAttemptWindowMs: read.duration("DUNNING_CARD_ATTEMPT_WINDOW", "30d"),
     },
-    renewalReminderBeforeMs: read.optional("RENEWAL_REMINDER_BEFORE") === null ? null : read.duration("RENEWAL_REMINDER_BEFORE"),
-    trialReuse,
+    renewalReminderBeforeMs: raw(env, "RENEWAL_REMINDER_BEFORE") === null ? null : read.duration("RENEWAL_REMINDER_BEFORE"),
+    trialReuse: trialReuse as Config["trialReuse"],
     trialEndingNoticeMs: read.duration("TRIAL_ENDING_NOTICE", "3d"),
     checkoutTtlMs: read.duration("CHECKOUT_TTL", "10m"),
-    smtpUrl: read.optional("SMTP_URL"),
+    smtpUrl: raw(env, "SMTP_URL"),
     mailFrom: read.string("MAIL_FROM", "billing@localhost"),
     platformWebhook: platformUrl !== null && platformSecret !== null ? { url: platformUrl, secret: platformSecret } : null,
     logLevel: read.string("LOG_LEVEL", "info"),
   };
+  if (strict) {
+    // Each check below names a value that is public, or that lets a charge be sent twice.
+    if (oenEnvironment === null) fail("OEN_API_URL", `must be ${TESTING_API_URL} or ${PRODUCTION_API_URL} ${why}`);
+    const pairedHostedUrls = oenEnvironment === null ? [hostedUrlFor(merchantId, "testing"), hostedUrlFor(merchantId, "production")] : [hostedUrlFor(merchantId, oenEnvironment)];
+    if (merchantId !== "" && !pairedHostedUrls.includes(hostedUrl)) {
+      fail("OEN_HOSTED_URL", `must be ${pairedHostedUrls.join(" or ")} to pair with OEN_API_URL ${why}`);
+    }
+    if (testClock) fail("BILLING_TEST_CLOCK", `cannot be enabled ${why}`);
+    if (requestTimeoutMs < MIN_REQUEST_TIMEOUT_MS) fail("OEN_REQUEST_TIMEOUT", `must be at least 30s ${why} (Oen cuts a request at 29 s)`);
+    // "Not found" must mean "never sent": Oen may still be working on a request we gave up on.
+    if (lookupSettleMs < requestTimeoutMs + LOOKUP_SETTLE_MARGIN_MS) fail("OEN_LOOKUP_SETTLE", `must be at least OEN_REQUEST_TIMEOUT plus 1m ${why}`);
+    if (publicUrl !== "" && !isPublicHttpsUrl(publicUrl)) fail("PUBLIC_URL", `must be an https URL that customers reach (not localhost) ${why}`);
+    const apiKeysName = raw(env, "BILLING_API_KEYS") === null ? "BILLING_API_KEY" : "BILLING_API_KEYS";
+    billingApiKeys.forEach((key, i) => refuseWeak(billingApiKeys.length > 1 ? `${apiKeysName} (key ${i + 1})` : apiKeysName, key, MIN_MACHINE_SECRET));
+    refuseWeak("ADMIN_PASSWORD", admin.password, MIN_PASSWORD);
+    if (metricsToken !== null) refuseWeak("METRICS_TOKEN", metricsToken, MIN_MACHINE_SECRET);
+    if (metricsToken !== null && billingApiKeys.includes(metricsToken)) fail("METRICS_TOKEN", "must differ from every platform API key (a scraper must not hold one)");
+    if (billingApiKeys.includes(admin.password)) fail("ADMIN_PASSWORD", "must differ from every platform API key");
+    if (platformSecret !== null && isWebhookSecret(platformSecret)) {
+      const bytes = Buffer.from(platformSecret.slice("whsec_".length), "base64");
+      if (PUBLISHED_SECRETS.has(platformSecret) || distinct(bytes) < MIN_DISTINCT_BYTES) fail("PLATFORM_WEBHOOK_SECRET", `must be random bytes, not a published example ${why}`);
+    }
+    for (const [id, key] of tokenKeys.keys) {
+      if (distinct(key) < MIN_DISTINCT_BYTES) fail("TOKEN_ENCRYPTION_KEYS", `key "${id}" must be 32 random bytes, not the built-in development key ${why}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+
+  /** A secret that is public or guessable: a published default, too short, or repetitive. The value is never echoed. */
+  function refuseWeak(name: string, value: string, minLength: number) {
+    if (value === "") return; // already reported as missing
+    if (PUBLISHED_SECRETS.has(value.toLowerCase())) fail(name, `must not be a published default (like ${DEV_API_KEY} or ${DEV_ADMIN}) ${why}`);
+    else if (value.length < minLength || distinct(value) < MIN_DISTINCT_CHARACTERS) fail(name, `must be at least ${minLength} random characters ${why}`);
+  }
 }
 
-function fail(name: string, problem: string): never {
-  throw new ConfigError(`${name} ${problem}`);
+const raw = (env: Env, name: string): string | null => {
+  const value = env[name]?.trim();
+  return value === undefined || value === "" ? null : value;
+};
+
+// proxy-addr's names for the usual private ranges.
+const PROXY_RANGE_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+const distinct = (value: Iterable<unknown>) => new Set(value).size;
+
+function isPublicHttpsUrl(value: string): boolean {
+  const url = new URL(value);
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const loopback = host === "localhost" || host.endsWith(".localhost") || host.startsWith("127.") || host === "::1" || host === "0.0.0.0";
+  return url.protocol === "https:" && !loopback;
 }
 
-// A development key so `npm start` works out of the box; production must set its own.
-const DEV_TOKEN_KEYS = "dev:" + Buffer.alloc(32, 7).toString("base64");
-
-function reader(env: Env) {
-  const raw = (name: string): string | null => {
-    const value = env[name]?.trim();
-    return value === undefined || value === "" ? null : value;
-  };
+// Each reader reports a bad setting through `fail` and returns a stand-in, so that
+// reading goes on and every problem is reported; `requiredWhy` says why a default is gone.
+function reader(env: Env, fail: (name: string, problem: string) => void, requiredWhy: string) {
   const string = (name: string, fallback?: string): string => {
-    const value = raw(name) ?? fallback;
-    if (value === undefined) fail(name, "is required");
+    const value = raw(env, name) ?? fallback;
+    if (value === undefined) {
+      fail(name, `is required${requiredWhy}`);
+      return "";
+    }
     return value;
   };
   const duration = (name: string, fallback?: string): number => {
@@ -188,40 +289,39 @@ function reader(env: Env) {
     try {
       return parseDuration(value);
     } catch {
-      return fail(name, `must be a duration like 30s, 5m or 1d (got "${value}")`);
+      if (value !== "") fail(name, `must be a duration like 30s, 5m or 1d (got "${value}")`);
+      return Number.NaN;
     }
   };
   return {
     string,
-    optional: raw,
-    secret: (name: string, fallback?: string): string => {
-      const value = string(name, fallback);
-      if (value.length < 4) fail(name, "is too short");
-      return value;
-    },
     url: (name: string, fallback?: string): string => {
       const value = string(name, fallback);
-      if (!URL.canParse(value)) fail(name, `must be a URL (got "${value}")`);
-      return value;
+      if (value === "" || URL.canParse(value)) return value;
+      fail(name, `must be a URL (got "${value}")`);
+      return "";
     },
     integer: (name: string, fallback: number, min: number, max: number): number => {
-      const value = raw(name) ?? String(fallback);
+      const value = raw(env, name) ?? String(fallback);
       const n = Number(value);
-      if (!Number.isInteger(n) || n < min || n > max) fail(name, `must be an integer from ${min} to ${max} (got "${value}")`);
-      return n;
+      if (Number.isInteger(n) && n >= min && n <= max) return n;
+      fail(name, `must be an integer from ${min} to ${max} (got "${value}")`);
+      return fallback;
     },
     number: (name: string, fallback: number, min: number, max: number): number => {
-      const value = raw(name) ?? String(fallback);
+      const value = raw(env, name) ?? String(fallback);
       const n = Number(value);
-      if (!Number.isFinite(n) || n < min || n > max) fail(name, `must be a number from ${min} to ${max} (got "${value}")`);
-      return n;
+      if (Number.isFinite(n) && n >= min && n <= max) return n;
+      fail(name, `must be a number from ${min} to ${max} (got "${value}")`);
+      return fallback;
     },
     boolean: (name: string, fallback: boolean): boolean => {
-      const value = raw(name);
+      const value = raw(env, name);
       if (value === null) return fallback;
       if (["1", "true", "yes"].includes(value.toLowerCase())) return true;
       if (["0", "false", "no"].includes(value.toLowerCase())) return false;
-      return fail(name, `must be 1 or 0 (got "${value}")`);
+      fail(name, `must be 1 or 0 (got "${value}")`);
+      return fallback;
     },
     duration,
     durationList: (name: string, fallback: string): number[] => {
@@ -229,7 +329,8 @@ function reader(env: Env) {
       try {
         return parseDurationList(value);
       } catch {
-        return fail(name, `must be a comma-separated list of durations like 1d,3d,5d (got "${value}")`);
+        fail(name, `must be a comma-separated list of durations like 1d,3d,5d (got "${value}")`);
+        return [];
       }
     },
     timezone: (name: string, fallback: string): string => {
@@ -241,23 +342,50 @@ function reader(env: Env) {
       }
       return value;
     },
-    keyring: (name: string, required: boolean): Keyring => {
-      const value = string(name, required ? undefined : DEV_TOKEN_KEYS);
+    /** BILLING_API_KEYS (comma-separated, for rotation), or the single BILLING_API_KEY. */
+    apiKeys: (fallback?: string): string[] => {
+      const list = raw(env, "BILLING_API_KEYS");
+      const single = raw(env, "BILLING_API_KEY");
+      if (list !== null && single !== null) {
+        fail("BILLING_API_KEY", "must not be set together with BILLING_API_KEYS (list every key in BILLING_API_KEYS)");
+        return [];
+      }
+      if (list === null) {
+        const key = single ?? fallback;
+        if (key === undefined) fail("BILLING_API_KEYS", `(or BILLING_API_KEY) is required${requiredWhy}`);
+        return key === undefined ? [] : [key];
+      }
+      const keys = list.split(",").map((k) => k.trim()).filter(Boolean);
+      if (keys.length === 0) fail("BILLING_API_KEYS", "must list at least one key");
+      return keys;
+    },
+    keyring: (name: string, fallback?: string): Keyring => {
+      const value = string(name, fallback);
       try {
         return parseKeyring(value);
       } catch (error) {
         // The message never echoes the value: it holds key material.
-        return fail(name, `must be a comma-separated list of keyId:base64key with 32-byte keys (${(error as Error).message})`);
+        if (value !== "") fail(name, `must be a comma-separated list of keyId:base64key with 32-byte keys (${(error as Error).message})`);
+        return { primaryId: "", keys: new Map() };
       }
     },
     roles: (name: string): Role[] => {
-      const value = raw(name);
+      const value = raw(env, name);
       if (value === null) return [...ROLES];
       const roles = value.split(",").map((r) => r.trim());
       for (const role of roles) {
         if (!ROLES.includes(role as Role)) fail(name, `must list roles among ${ROLES.join(", ")} (got "${role}")`);
       }
       return roles as Role[];
+    },
+    /** Proxy addresses or CIDRs; never "true", which would let any client choose the address it is throttled by. */
+    trustProxy: (name: string): string[] | false => {
+      const value = raw(env, name);
+      if (value === null) return false;
+      const addresses = value.split(",").map((a) => a.trim());
+      if (addresses.every((a) => PROXY_RANGE_NAMES.has(a) || isIP(a.replace(/\/\d{1,3}$/, "")) !== 0)) return addresses;
+      fail(name, `must be a comma-separated list of proxy addresses or CIDRs, or loopback, linklocal, uniquelocal (got "${value}")`);
+      return false;
     },
   };
 }

@@ -1,8 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { ConfigError, loadConfig, SIMULATOR_TOKEN_PREFIX, type Config } from "./config.ts";
 import { createLogger } from "./log.ts";
 import { startService } from "./service.ts";
 import { startOenSimulator } from "./oen/simulator/index.ts";
+
+/** Every problem on its own line, then exit 1. */
+function refuseToStart(error: ConfigError): never {
+  for (const problem of error.problems) console.error(`configuration error: ${problem}`);
+  process.exit(1);
+}
 
 // `npm start`: every role in one process. Without OEN_API_TOKEN (never in
 // production) the built-in Oen simulator stands in for Oen's testing API.
@@ -10,10 +16,7 @@ let config: Config;
 try {
   config = loadConfig();
 } catch (error) {
-  if (error instanceof ConfigError) {
-    console.error(`configuration error: ${error.message}`);
-    process.exit(1);
-  }
+  if (error instanceof ConfigError) refuseToStart(error);
   throw error;
 }
 const logger = createLogger({ level: config.logLevel });
@@ -22,7 +25,7 @@ const simulator =
   config.oen.apiToken === null
     ? await startOenSimulator({
         merchantId: config.oen.merchantId,
-        apiToken: randomBytes(24).toString("hex"),
+        apiToken: SIMULATOR_TOKEN_PREFIX + randomBytes(24).toString("hex"),
         webhookUrl: `${config.publicUrl}/webhooks/oen`,
         port: Number(process.env.SIM_PORT ?? 3001),
         logger: logger.child({ component: "oen-simulator" }),
@@ -37,10 +40,12 @@ let service: Awaited<ReturnType<typeof startService>>;
 try {
   service = await startService({ config, logger });
 } catch (error) {
+  await simulator?.close();
+  // A keyring that cannot open the stored tokens, one line per missing key.
+  if (error instanceof ConfigError) refuseToStart(error);
   // One line a newcomer can act on, e.g. "connect ECONNREFUSED 127.0.0.1:5432" while Postgres is not running.
   const cause = error instanceof AggregateError ? error.errors.map((e: Error) => e.message).join("; ") : (error as Error).message;
   console.error(`start-up failed: ${cause} (is PostgreSQL running at DATABASE_URL?)`);
-  await simulator?.close();
   process.exit(1);
 }
 logger.info({ roles: config.roles, adminUi: service.url === null ? null : `${service.url}/admin/queues` }, "oen-billing started");

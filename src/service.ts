@@ -18,6 +18,7 @@ import { createOenClient, type OenClient } from "./oen/client.ts";
 import { createQueues } from "./queues/queues.ts";
 import { createRedis } from "./queues/redis.ts";
 import { startTestClock, type TestClock } from "./test-clock.ts";
+import { refuseMissingTokenKeys } from "./vault/refuse-missing-token-keys.ts";
 
 export interface ServiceOptions {
   config: Config;
@@ -69,6 +70,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   try {
     try {
       await migrateToLatest(db);
+      // The workers open stored tokens; an ingress alone never does, and must start (Oen's webhooks).
+      if (config.roles.includes("workers")) await refuseMissingTokenKeys(db, config.tokenKeys);
     } catch (error) {
       // An ingress must almost never be down (Oen's 3 tries and the token is gone): without
       // Postgres it still queues webhooks in Redis. Other roles migrate the schema.

@@ -5,6 +5,7 @@ import type { Deps } from "../deps.ts";
 import type { TestClock } from "../test-clock.ts";
 import { adminBoard } from "./admin-board.ts";
 import { requireApiKey } from "./api-key-auth.ts";
+import { authThrottle } from "./auth-throttle.ts";
 import { errorHandler } from "./error-handler.ts";
 import { customerRoutes } from "./routes/customer-routes.ts";
 import { healthRoutes } from "./routes/health-routes.ts";
@@ -21,10 +22,14 @@ import { testClockRoutes } from "./routes/test-clock-routes.ts";
 export async function buildApp(deps: Deps, options: { redis: Redis; testClock: TestClock | null }): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    // request.ip is the client's only behind the proxies TRUST_PROXY names (the auth throttle counts per address).
+    trustProxy: deps.config.trustProxy,
     // Strict JSON: no type coercion, unknown fields are errors where schemas say so.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
   });
   app.setErrorHandler(errorHandler);
+  // First, so that its hooks run before every route's own authentication.
+  authThrottle(app, deps.config.authThrottle);
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: "not_found", message: `no route ${request.method} ${request.url}` }));
   await app.register(swagger, {
     openapi: {
@@ -48,7 +53,7 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
   // Outside the bearer scope: its customer link is authorized by its signature; its API route checks the key itself.
   await app.register(paymentMethodRoutes, deps);
   await app.register(async (api) => {
-    api.addHook("onRequest", requireApiKey(deps.config.billingApiKey));
+    api.addHook("onRequest", requireApiKey(deps.config.billingApiKeys));
     await api.register(planRoutes, { db: deps.db });
     await api.register(subscriptionRoutes, deps);
     await api.register(subscriptionLifecycleRoutes, deps);

@@ -18,9 +18,9 @@ describe("customers API", () => {
   });
 
   const eventsOf = async (customerId: string) =>
-    (await h.database.db.selectFrom("platform_events").select(["type", "payload"]).orderBy("created_at").orderBy("id").execute())
-      .filter((e) => e.payload.data.customerId === customerId)
-      .map((e) => ({ type: e.type, data: e.payload.data }));
+    (await h.database.db.selectFrom("platform_events").select(["type", "data"]).orderBy("created_at").orderBy("id").execute())
+      .filter((e) => e.data.customerId === customerId)
+      .map((e) => ({ type: e.type, data: e.data }));
 
   it("answers 404 naming an unknown customer, and does not create one without name and email", async () => {
     const missing = await h.api("GET", "/v1/customers/cus_none");

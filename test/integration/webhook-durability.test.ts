@@ -45,7 +45,7 @@ describe("webhook durability when Redis or Postgres is down", () => {
   /** Starts `node src/main.ts` as an ingress alone, delivers one token webhook to it, returns the status. */
   async function postToIngressProcess(stores: Record<string, string>, checkoutId: string): Promise<number> {
     const port = await freePort();
-    const ingress = await startServiceProcess({ ...stores, ROLES: "ingress", PORT: String(port), HOST: "127.0.0.1", OEN_API_TOKEN: "unused", TOKEN_ENCRYPTION_KEYS: TEST_KEYS });
+    const ingress = await startServiceProcess({ ...stores, ROLES: "ingress", PORT: String(port), HOST: "127.0.0.1", OEN_API_TOKEN: "sim-unused", TOKEN_ENCRYPTION_KEYS: TEST_KEYS });
     closers.push(() => ingress.kill("SIGKILL"));
     const answer = await fetch(`http://127.0.0.1:${port}/webhooks/oen`, {
       method: "POST",

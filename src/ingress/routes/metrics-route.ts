@@ -2,12 +2,14 @@ import type { FastifyInstance } from "fastify";
 import { sql } from "kysely";
 import { collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { Deps } from "../../deps.ts";
+import { requireApiKey } from "../api-key-auth.ts";
 
 /**
  * GET /metrics (Prometheus). Business gauges are read from Postgres and the
  * queues at scrape time, so every replica reports the same global truth.
+ * Behind its own bearer token, METRICS_TOKEN, when one is set (always with a real Oen token).
  */
-export async function metricsRoute(app: FastifyInstance, deps: Pick<Deps, "db" | "queues">) {
+export async function metricsRoute(app: FastifyInstance, deps: Pick<Deps, "db" | "queues" | "config">) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "billing_" });
   const gauge = (name: string, help: string, labelNames: string[] = []) => new Gauge({ name, help, labelNames, registers: [registry] });
@@ -26,7 +28,9 @@ export async function metricsRoute(app: FastifyInstance, deps: Pick<Deps, "db" |
     for (const row of rows) metric.set({ status: row.status }, Number(row.n));
   };
 
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+  const token = deps.config.metricsToken;
+  const auth = token === null ? {} : { onRequest: requireApiKey([token], "metrics token") };
+  app.get("/metrics", { schema: { hide: true }, ...auth }, async (_request, reply) => {
     const count = async (query: Promise<{ n: string } | undefined>) => Number((await query)?.n ?? 0);
     await Promise.all([
       byStatus("subscriptions", subscriptions),

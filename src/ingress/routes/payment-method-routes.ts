@@ -114,7 +114,7 @@ export async function paymentMethodRoutes(app: FastifyInstance, deps: Deps) {
   app.post<{ Params: { id: string }; Body: { successUrl: string; failureUrl: string } }>(
     "/v1/subscriptions/:id/payment-method",
     {
-      onRequest: requireApiKey(deps.config.billingApiKey),
+      onRequest: requireApiKey(deps.config.billingApiKeys),
       schema: {
         summary: "Open a page where the customer replaces the subscription's card (valid 10 minutes)",
         tags: ["subscriptions"],
