@@ -15,7 +15,9 @@ export type NoticeData =
   /** lastRetryAt: when the final state comes; withRetry: whether a last charge is tried then (soft declines) or only a new card helps (hard ones). */
   | { kind: "final_notice"; lastRetryAt: Date; withRetry: boolean; finalState: FinalState }
   | { kind: "subscription_canceled"; cause: "dunning" | "request" }
-  | { kind: "renewal_reminder"; renewsAt: Date };
+  | { kind: "renewal_reminder"; renewsAt: Date }
+  /** trialEnd: when the trial ends and the first charge is made. */
+  | { kind: "trial_will_end"; trialEnd: Date };
 
 /** What the worker reads and signs when it sends a notice. */
 export interface NoticeSubject {
@@ -99,6 +101,14 @@ const zhTW: LocaleTemplates = {
       ],
       action: null,
     }),
+    trial_will_end: (c, f) => ({
+      subject: `「${c.planName}」免費試用即將結束`,
+      paragraphs: [
+        `您的「${c.planName}」免費試用將於 ${f.date(c.trialEnd)} 結束，屆時將以您綁定的卡片扣款 ${f.amount(c.amount)}，之後每期自動續訂。`,
+        "若不想繼續訂閱，請在試用結束前取消；若需更換卡片，請點下方連結。",
+      ],
+      action: { label: "更換付款卡片", url: c.cardUpdateUrl },
+    }),
     renewal_reminder: (c, f) => ({
       subject: `「${c.planName}」即將續訂`,
       paragraphs: [
@@ -160,6 +170,14 @@ const en: LocaleTemplates = {
         "Thank you for being with us. You are welcome to subscribe again at any time.",
       ],
       action: null,
+    }),
+    trial_will_end: (c, f) => ({
+      subject: `Your ${c.planName} trial ends on ${f.date(c.trialEnd)}`,
+      paragraphs: [
+        `Your free trial of ${c.planName} ends on ${f.date(c.trialEnd)}. Then ${f.amount(c.amount)} will be charged to your card on file, and the subscription renews every period.`,
+        "To stop, cancel before the trial ends. To use a different card, update it with the link below.",
+      ],
+      action: { label: "Update your card", url: c.cardUpdateUrl },
     }),
     renewal_reminder: (c, f) => ({
       subject: `${c.planName} renews on ${f.date(c.renewsAt)}`,

@@ -9,6 +9,7 @@ import { enqueuePendingNotices } from "../notify/enqueue-notice.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
 import { expireIncompleteSubscriptions } from "../subscriptions/expire-incomplete.ts";
 import { queueRenewalReminders } from "./queue-renewal-reminders.ts";
+import { queueTrialEndingNotices } from "./queue-trial-ending-notices.ts";
 import { enqueueRefund } from "../refunds/enqueue-refund.ts";
 import { pendingRefunds } from "../refunds/pending-refunds.ts";
 import { relayWebhookInbox } from "../webhooks/relay-webhook-inbox.ts";
@@ -130,6 +131,7 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
   });
   await step("renewal reminders", async () => {
     report.reminders = await queueRenewalReminders(deps, effects);
+    report.reminders += await queueTrialEndingNotices(deps, effects);
   });
   await effects.flush();
   await step("pending notices and events", async () => {

@@ -20,6 +20,7 @@ const EVERY_KIND: Record<NoticeKind, NoticeData> = {
   final_notice: { kind: "final_notice", lastRetryAt: AT, withRetry: true, finalState: "canceled" },
   subscription_canceled: { kind: "subscription_canceled", cause: "dunning" },
   renewal_reminder: { kind: "renewal_reminder", renewsAt: AT },
+  trial_will_end: { kind: "trial_will_end", trialEnd: AT },
 };
 
 describe("renderNotice", () => {
