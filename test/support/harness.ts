@@ -42,6 +42,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     apiToken: "sim-api-token-for-tests",
     webhookUrl: "http://127.0.0.1:9/unset",
     webhookRetryDelaysMs: options.webhookRetryDelaysMs ?? [200, 400],
+    einvoice: options.env?.OEN_EINVOICE === "1",
   });
   const port = await freePort();
   const env: Record<string, string> = {

@@ -16,6 +16,8 @@ export interface LedgerEntry {
   userName?: string;
   userEmail?: string;
   note?: string;
+  /** The e-invoice opened for the charge (e-invoice mode): a refund of it needs an allowance. */
+  invoice?: unknown;
   declineCode?: CardRefusalCode;
   reason?: string;
   authCode?: string;

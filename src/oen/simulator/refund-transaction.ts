@@ -31,6 +31,8 @@ export function refundTransaction(ctx: SimulatorContext, transactionHid: string,
   }
   const amount = body.amount ?? entry.amount;
   if (amount > entry.amount) return refused(400, "V0001", "REFUND_AMOUNT_EXCEED_CHARGE_AMOUNT");
+  // A refund of an invoiced charge needs its allowance (折讓): productDetails summing to the refund.
+  if (entry.invoice !== undefined && body.productDetails === undefined) return refused(400, "V0001", "PRODUCT_DETAILS_REQUIRED");
   if (body.productDetails !== undefined && productTotal(body.productDetails) !== amount) {
     return refused(400, "V0001", "PRODUCT_AMOUNT_NOT_MATCH");
   }

@@ -35,6 +35,8 @@ export interface OenSimulatorOptions {
   highValueEnabled?: boolean;
   /** Default true; false: checkout and charges answer 400 V0002. */
   paymentsActivated?: boolean;
+  /** E-invoice (電子發票) enabled on the domain; default off. */
+  einvoice?: boolean;
   /** Production-like IP allowlist: API calls from other addresses get 403 (default: none). */
   ipAllowlist?: string[] | null;
 }
@@ -83,6 +85,7 @@ export async function startOenSimulator(options: OenSimulatorOptions): Promise<O
     checkoutTtlMs: options.checkoutTtlMs ?? 600_000,
     highValueEnabled: options.highValueEnabled ?? false,
     paymentsActivated: options.paymentsActivated ?? true,
+    einvoice: options.einvoice ?? false,
     ipAllowlist: options.ipAllowlist ?? null,
     webhookUrl: options.webhookUrl ?? null,
   };
