@@ -3,7 +3,7 @@
 // transitions: a guarded UPDATE … WHERE status allows it, returning the row
 // when it applied (undefined when the guard refused), with the events and
 // jobs it causes written to the outbox in the caller's transaction.
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { AttentionCode } from "../billing/charge-codes.ts";
 import type { ChargeAttempt, Database, Invoice, Plan } from "../db/database.ts";
 import { newId } from "../ids.ts";
@@ -231,4 +231,22 @@ export async function voidOpenInvoices(db: Db, subscriptionId: string, now: Date
     .returning("id")
     .execute();
   return voided.map((row) => row.id);
+}
+
+/**
+ * Money given back of a paid invoice's own charge: `amount_refunded` grows,
+ * never past the invoice's amount (the guard, and a check constraint behind
+ * it). Undefined when the guard refused (not paid, or more than is left),
+ * which the caller must report: the refund happened at Oen. A double
+ * charge's refund is not the invoice's money and never comes here.
+ */
+export async function recordRefund(db: Db, invoiceId: string, amount: number): Promise<Invoice | undefined> {
+  return db
+    .updateTable("invoices")
+    .set((eb) => ({ amount_refunded: eb("amount_refunded", "+", amount), updated_at: sql<Date>`now()` }))
+    .where("id", "=", invoiceId)
+    .where("status", "=", "paid")
+    .where(sql<boolean>`amount_refunded + ${amount} <= amount`)
+    .returningAll()
+    .executeTakeFirst();
 }
