@@ -303,6 +303,7 @@ describe("invoice transitions", () => {
     expect(voided.result).toEqual(["in_unpaid_2"]);
     expect(voided.changed).toEqual({ subscriptions: [], invoices: ["in_unpaid_2"], events: [], notices: 0 });
   });
+});
 
 describe("recordRefund", () => {
   it("adds to a paid invoice's refunded amount, never past its amount, and never on an open or void one", async () => {
