@@ -1,4 +1,5 @@
-import { Queue, type ConnectionOptions } from "bullmq";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
 import { QUEUE_NAMES } from "./queue-names.ts";
 import type { ChargeJob, NotificationJob, RefundJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
 
@@ -9,12 +10,14 @@ export interface Queues {
   lookups: Queue<ResolveAttemptJob>;
   notifications: Queue<NotificationJob>;
   all: Queue[];
+  /** The connection the queues were made with, for pipelined reads of job state. */
+  redis: Redis;
   close(): Promise<void>;
 }
 
 const DAY_SECONDS = 24 * 3600;
 
-export function createQueues(connection: ConnectionOptions, prefix: string, onError: (error: Error) => void = () => {}): Queues {
+export function createQueues(connection: Redis, prefix: string, onError: (error: Error) => void = () => {}): Queues {
   const webhooks = new Queue<WebhookJob>(QUEUE_NAMES.webhooks, {
     connection,
     prefix,
@@ -77,6 +80,7 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
     lookups,
     notifications,
     all,
+    redis: connection,
     async close() {
       await Promise.all(all.map((q) => q.close()));
     },
