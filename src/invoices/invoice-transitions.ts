@@ -91,9 +91,14 @@ export async function createProration(db: Db, input: { subscriptionId: string; c
 
 /** open → void for one invoice (a declined proration: the plan change it paid for does not happen). */
 export async function voidInvoice(db: Db, invoiceId: string, now: Date): Promise<Invoice | undefined> {
+  return closeUnpaid(db, invoiceId, "void", now);
+}
+
+/** open → an end that is not paid: nothing more is collected on it. */
+async function closeUnpaid(db: Db, invoiceId: string, status: "void" | "uncollectible", now: Date): Promise<Invoice | undefined> {
   return db
     .updateTable("invoices")
-    .set({ status: "void", next_attempt_at: null, dunning_deadline_at: null, updated_at: now })
+    .set({ status, next_attempt_at: null, dunning_deadline_at: null, updated_at: now })
     .where("id", "=", invoiceId)
     .where("status", "=", "open")
     .returningAll()
@@ -212,13 +217,7 @@ export async function holdForAttention(db: Db, effects: SideEffects, invoiceId: 
 
 /** open → uncollectible: dunning gave up on it. */
 export async function markUncollectible(db: Db, invoiceId: string, now: Date): Promise<Invoice | undefined> {
-  return db
-    .updateTable("invoices")
-    .set({ status: "uncollectible", next_attempt_at: null, dunning_deadline_at: null, updated_at: now })
-    .where("id", "=", invoiceId)
-    .where("status", "=", "open")
-    .returningAll()
-    .executeTakeFirst();
+  return closeUnpaid(db, invoiceId, "uncollectible", now);
 }
 
 /** open → void for every open invoice of an ended subscription: nothing of it is collected any more. */
