@@ -65,7 +65,7 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
     if (options.testClock !== null) await api.register(testClockRoutes, { deps, clock: options.testClock });
   });
   // The customer portal: its session cookie and CSRF tokens are its authorization, its own security headers.
-  await app.register(portalRoutes, { ...deps, prefix: "/portal" });
+  await app.register(portalRoutes, { prefix: "/portal", deps });
   await app.register(adminBoard, { queues: deps.queues.all, user: deps.config.admin.user, password: deps.config.admin.password });
   return app;
 }

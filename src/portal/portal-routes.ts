@@ -22,7 +22,7 @@ const PORTAL_PATH = /^\/portal(\/[A-Za-z0-9_/-]*)?(\?[A-Za-z0-9_=&%.-]*)?$/;
  * actions. Server-rendered, no script; every page carries the security
  * headers (a CSP without script, no framing, no referrer).
  */
-export async function portalRoutes(app: FastifyInstance, deps: Deps) {
+export async function portalRoutes(app: FastifyInstance, { deps }: { deps: Deps }) {
   const secure = deps.config.publicUrl.startsWith("https:");
   await app.register(cookie);
   await app.register(formbody);
