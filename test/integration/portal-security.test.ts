@@ -146,7 +146,7 @@ describe("customer portal security", () => {
     const other = await signedIn(mine.customerId);
     const foreignToken = await other.formToken(`/portal/subscriptions/${mine.id}/cancel`, `/portal/subscriptions/${mine.id}/cancel`);
     const before = await eventsOf(mine.id);
-    for (const fields of [{}, { csrf: "" }, { csrf: foreignToken }, { csrf: "x".repeat(22) + "." + "y".repeat(43) }]) {
+    for (const fields of [{} as Record<string, string>, { csrf: "" }, { csrf: foreignToken }, { csrf: "x".repeat(22) + "." + "y".repeat(43) }]) {
       const answer = await browser.post(`/portal/subscriptions/${mine.id}/cancel`, fields);
       expect(answer.status).toBe(403);
       expect(await answer.text()).toContain("表單已失效");
