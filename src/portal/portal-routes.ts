@@ -11,7 +11,7 @@ import { verifyPortalToken } from "./portal-link.ts";
 import { PORTAL_LOCALES, portalLocale, type PortalLocale } from "./portal-locale.ts";
 import { portalPageRoutes } from "./portal-page-routes.ts";
 import { sendProblem } from "./portal-reply.ts";
-import { setPortalSessionLocale, startPortalSession } from "./portal-sessions.ts";
+import { PORTAL_SESSION_TTL_MS, setPortalSessionLocale, startPortalSession } from "./portal-sessions.ts";
 
 // Where the language switch may send the customer back to: a portal page, never elsewhere.
 const PORTAL_PATH = /^\/portal(\/[A-Za-z0-9_/-]*)?(\?[A-Za-z0-9_=&%.-]*)?$/;
@@ -48,7 +48,8 @@ export async function portalRoutes(app: FastifyInstance, { deps }: { deps: Deps 
 
   app.get("/assets/portal.css", { schema: { hide: true } }, async (_request, reply) => reply.header("cache-control", "public, max-age=3600").type("text/css; charset=utf-8").send(PORTAL_CSS));
 
-  app.get<{ Querystring: { token?: string } }>("/enter", { schema: { hide: true } }, async (request, reply) => {
+  // GET only: a HEAD (a mail scanner checking the link) starts no session.
+  app.get<{ Querystring: { token?: string } }>("/enter", { schema: { hide: true }, exposeHeadRoute: false }, async (request, reply) => {
     const check = verifyPortalToken(deps.config, request.query.token ?? "", deps.clock.now());
     if (!check.ok) {
       request.log.info({ reason: check.reason }, "portal link refused");
@@ -61,7 +62,7 @@ export async function portalRoutes(app: FastifyInstance, { deps }: { deps: Deps 
     request.log.info({ customerId: customer.id }, "portal session started");
     // To a clean URL: the link's secret leaves the address bar (and the history).
     return reply
-      .setCookie(PORTAL_COOKIE, started.sessionId, { path: "/portal", httpOnly: true, sameSite: "lax", secure, expires: started.expiresAt })
+      .setCookie(PORTAL_COOKIE, started.sessionId, { path: "/portal", httpOnly: true, sameSite: "lax", secure, maxAge: PORTAL_SESSION_TTL_MS / 1000 })
       .header("cache-control", "no-store")
       .redirect(entry.subscriptionId === null ? "/portal" : `/portal/subscriptions/${entry.subscriptionId}`, 303);
   });
