@@ -218,4 +218,34 @@ describe("customer portal security", () => {
     const updated = await h.database.db.selectFrom("platform_events").select("data").where("type", "=", "customer.updated").execute();
     expect(updated.map((e) => e.data)).toContainEqual(expect.objectContaining({ customerId: mine.customerId, changed: ["invoiceInfo"] }));
   });
+
+  it("a proration that is not the amount shown is never charged; a declined one keeps the plan and says why", async () => {
+    await h.api("PUT", "/v1/plans/premium_plus", { ...samplePlan, name: "Premium Plus", amount: 1299, selfService: true });
+    const { id } = await subscribeWithCard(h, "premium", "cus_switcher", { number: TEST_CARDS.success });
+    await eventually(async () => (await h.api("GET", `/v1/subscriptions/${id}`)).json().status === "active", 15_000, "active");
+    const browser = await signedIn("cus_switcher");
+    const page = `/portal/subscriptions/${id}`;
+    const confirm = await (await browser.get(`${page}/plan?planId=premium_plus`)).text();
+    const shown = Number(/data-amount="(\d+)"/.exec(confirm)![1]);
+    const token = /name="csrf" value="([^"]+)"><input type="hidden" name="planId"/.exec(confirm)![1]!;
+    const moved = await browser.post(`${page}/plan`, { csrf: token, planId: "premium_plus", expectedProration: String(shown + 1) });
+    expect(moved.headers.get("location")).toBe(`${page}/plan?planId=premium_plus&changed=1`);
+    expect(await (await browser.get(moved.headers.get("location")!)).text()).toContain("差額已隨時間更新，請確認新的金額。");
+    const charged = () => h.simulator.ledger.successfulCharges();
+    const before = charged().length;
+    expect(await row(id)).toMatchObject({ plan_id: "premium" });
+
+    const [first] = (await h.api("GET", `/v1/subscriptions/${id}/invoices`)).json().data;
+    h.simulator.reprogramCard(h.simulator.ledger.byOrder(`${first.id}-1`)[0]!.token, { declines: 1, declineCode: "T0004" });
+    const again = await (await browser.get(`${page}/plan?planId=premium_plus`)).text();
+    const declined = await browser.post(`${page}/plan`, {
+      csrf: /name="csrf" value="([^"]+)"><input type="hidden" name="planId"/.exec(again)![1]!,
+      planId: "premium_plus",
+      expectedProration: /data-amount="(\d+)"/.exec(again)![1]!,
+    });
+    expect(declined.headers.get("location")).toBe(`${page}/plan?planId=premium_plus&declined=T0004`);
+    expect(await (await browser.get(declined.headers.get("location")!)).text()).toContain("差額扣款未成功（額度不足），方案沒有變更。");
+    expect(await row(id)).toMatchObject({ plan_id: "premium", status: "active" });
+    expect(charged().length).toBe(before);
+  });
 });
