@@ -75,7 +75,7 @@ export async function portalPageRoutes(app: FastifyInstance, deps: Deps) {
     const found = await subscriptionOf(request, reply);
     if (!("item" in found)) return found;
     const { context, item } = found;
-    if (!running(found.item) || item.subscription.cancel_at_period_end) return reply.redirect(`/portal/subscriptions/${item.subscription.id}`, 303);
+    if (!running(item) || item.subscription.cancel_at_period_end) return reply.redirect(`/portal/subscriptions/${item.subscription.id}`, 303);
     return sendPage(reply, 200, cancelPage(context.text, context.layout(request.url), item, context.formToken()));
   });
 

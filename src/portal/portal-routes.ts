@@ -42,6 +42,7 @@ export async function portalRoutes(app: FastifyInstance, { deps }: { deps: Deps 
       },
     },
     referrerPolicy: { policy: "no-referrer" },
+    frameguard: { action: "deny" },
     hsts: secure,
   });
   app.setNotFoundHandler(async (request, reply) => sendProblem(reply, deps, (await portalContext(deps, request)) ?? null, "not_found"));

@@ -134,7 +134,7 @@ describe("customer portal security", () => {
       expect(csp).toContain("frame-ancestors 'none'");
       expect(csp).toContain(`form-action 'self' ${new URL(h.config.oen.hostedUrl).origin}`);
       expect(answer.headers.get("referrer-policy")).toBe("no-referrer");
-      expect(answer.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+      expect(answer.headers.get("x-frame-options")).toBe("DENY");
       expect(answer.headers.get("x-content-type-options")).toBe("nosniff");
     }
     const page = await (await browser.get(`/portal/subscriptions/${mine.id}`)).text();
