@@ -216,6 +216,17 @@ export interface IdempotencyKeysTable {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** A customer's portal session; the cookie holds the random id, this row its SHA-256. */
+export interface PortalSessionsTable {
+  id_hash: string;
+  customer_id: string;
+  locale: string;
+  /** Where "back" leads (the platform's page); null for a session opened from an email. */
+  return_url: string | null;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   plans: PlansTable;
   customers: CustomersTable;
@@ -232,6 +243,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   notices: NoticesTable;
   platform_events: PlatformEventsTable;
+  portal_sessions: PortalSessionsTable;
 }
 
 export type Plan = Selectable<PlansTable>;
@@ -242,6 +254,7 @@ export type PaymentToken = Selectable<PaymentTokensTable>;
 export type Invoice = Selectable<InvoicesTable>;
 export type ChargeAttempt = Selectable<ChargeAttemptsTable>;
 export type Refund = Selectable<RefundsTable>;
+export type PortalSession = Selectable<PortalSessionsTable>;
 
 /** skipped: not sent because its moment had passed by the time it could go (skip_reason says why). */
 export type NoticeStatus = "pending" | "sent" | "failed" | "outbox" | "skipped";
