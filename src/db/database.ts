@@ -4,6 +4,7 @@ import type { PlatformEventBody } from "../events/platform-event.ts";
 import type { AttentionCode } from "../billing/charge-codes.ts";
 import type { InvoiceInfo } from "../billing/einvoice.ts";
 import type { ProductDetail } from "../billing/product-details.ts";
+import type { ReconciliationCounts, ReconciliationDifference } from "../reconciliation/reconciliation-difference.ts";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -216,6 +217,21 @@ export interface IdempotencyKeysTable {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export type ReconciliationStatus = "running" | "completed" | "failed";
+
+export interface ReconciliationsTable {
+  /** The Taipei calendar day, YYYY-MM-DD. */
+  date: string;
+  status: ReconciliationStatus;
+  runs: Generated<number>;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  counts: ColumnType<ReconciliationCounts | null, string | null | undefined, string | null>;
+  differences: ColumnType<ReconciliationDifference[] | null, string | null | undefined, string | null>;
+  error: string | null;
+  event_id: string | null;
+}
+
 export interface Database {
   plans: PlansTable;
   customers: CustomersTable;
@@ -232,6 +248,7 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   notices: NoticesTable;
   platform_events: PlatformEventsTable;
+  reconciliations: ReconciliationsTable;
 }
 
 export type Plan = Selectable<PlansTable>;
@@ -242,6 +259,7 @@ export type PaymentToken = Selectable<PaymentTokensTable>;
 export type Invoice = Selectable<InvoicesTable>;
 export type ChargeAttempt = Selectable<ChargeAttemptsTable>;
 export type Refund = Selectable<RefundsTable>;
+export type Reconciliation = Selectable<ReconciliationsTable>;
 
 /** skipped: not sent because its moment had passed by the time it could go (skip_reason says why). */
 export type NoticeStatus = "pending" | "sent" | "failed" | "outbox" | "skipped";

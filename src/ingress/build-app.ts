@@ -14,6 +14,7 @@ import { invoiceRoutes } from "./routes/invoice-routes.ts";
 import { oenWebhookRoute } from "./routes/oen-webhook-route.ts";
 import { paymentMethodRoutes } from "./routes/payment-method-routes.ts";
 import { planRoutes } from "./routes/plan-routes.ts";
+import { reconciliationRoutes } from "./routes/reconciliation-routes.ts";
 import { subscriptionLifecycleRoutes } from "./routes/subscription-lifecycle-routes.ts";
 import { subscriptionRoutes } from "./routes/subscription-routes.ts";
 import { testClockRoutes } from "./routes/test-clock-routes.ts";
@@ -59,6 +60,7 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
     await api.register(subscriptionLifecycleRoutes, deps);
     await api.register(invoiceRoutes, deps);
     await api.register(customerRoutes, deps);
+    await api.register(reconciliationRoutes, { db: deps.db });
     if (options.testClock !== null) await api.register(testClockRoutes, { deps, clock: options.testClock });
   });
   await app.register(adminBoard, { queues: deps.queues.all, user: deps.config.admin.user, password: deps.config.admin.password });

@@ -1,10 +1,10 @@
 import { Queue, type ConnectionOptions } from "bullmq";
 import { QUEUE_NAMES } from "./queue-names.ts";
-import type { ChargeJob, NotificationJob, RefundJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
+import type { ChargeJob, NotificationJob, RefundJob, RenewalsJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
 
 export interface Queues {
   webhooks: Queue<WebhookJob>;
-  renewals: Queue<Record<string, never>>;
+  renewals: Queue<RenewalsJob>;
   charges: Queue<ChargeJob | RefundJob>;
   lookups: Queue<ResolveAttemptJob>;
   notifications: Queue<NotificationJob>;
@@ -26,7 +26,7 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
       removeOnFail: false,
     },
   });
-  const renewals = new Queue<Record<string, never>>(QUEUE_NAMES.renewals, {
+  const renewals = new Queue<RenewalsJob>(QUEUE_NAMES.renewals, {
     connection,
     prefix,
     defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } },
