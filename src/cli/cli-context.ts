@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { systemClock, type Clock } from "../clock.ts";
 import { loadConfig, type Config } from "../config.ts";
@@ -9,6 +10,8 @@ import { createOenClient, type OenClient } from "../oen/client.ts";
 import { createQueues, type Queues } from "../queues/queues.ts";
 import { startTestClock } from "../test-clock.ts";
 import { CliError } from "./cli-error.ts";
+
+const CLOSE_WAIT_MS = 2_000;
 
 /** What a command runs on: the service's own configuration, database, queues and Oen client. */
 export interface CliContext {
@@ -59,7 +62,8 @@ export function openCliContext(env: Record<string, string | undefined> = process
       if (config.oen.apiToken === null) throw noOenToken();
     },
     async close() {
-      for (const closer of closers.reverse()) await closer().catch(() => {});
+      // A connection that cannot close cleanly (Redis down) is left to the process' exit.
+      for (const closer of closers.reverse()) await Promise.race([closer().catch(() => {}), sleep(CLOSE_WAIT_MS, undefined, { ref: false })]);
     },
   };
 }

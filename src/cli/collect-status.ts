@@ -16,6 +16,8 @@ export interface ServiceStatus {
 }
 
 const ATTENTION_LISTED = 20;
+// BullMQ waits for Redis without end; the status must not.
+const REDIS_WAIT_MS = 3_000;
 
 /** What the on-call engineer looks at first, from Postgres (the truth) and the queues. */
 export async function collectStatus(deps: Pick<Deps, "db" | "queues" | "clock">): Promise<ServiceStatus> {
@@ -69,15 +71,22 @@ export async function collectStatus(deps: Pick<Deps, "db" | "queues" | "clock">)
 
 // Redis may be the thing that is down: the rest of the status still shows.
 async function jobCounts(deps: Pick<Deps, "queues">): Promise<ServiceStatus["jobs"]> {
+  const counts = Promise.all(
+    deps.queues.all.map(async (queue) => {
+      const counts = await queue.getJobCounts("failed", "waiting", "delayed", "active");
+      return [queue.name, { failed: counts.failed ?? 0, waiting: counts.waiting ?? 0, delayed: counts.delayed ?? 0, active: counts.active ?? 0 }] as const;
+    }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${REDIS_WAIT_MS} ms`)), REDIS_WAIT_MS);
+  });
   try {
-    const entries = await Promise.all(
-      deps.queues.all.map(async (queue) => {
-        const counts = await queue.getJobCounts("failed", "waiting", "delayed", "active");
-        return [queue.name, { failed: counts.failed ?? 0, waiting: counts.waiting ?? 0, delayed: counts.delayed ?? 0, active: counts.active ?? 0 }] as const;
-      }),
-    );
-    return Object.fromEntries(entries);
+    return Object.fromEntries(await Promise.race([counts, timeout]));
   } catch (error) {
+    counts.catch(() => {});
     return { error: `Redis did not answer: ${(error as Error).message}` };
+  } finally {
+    clearTimeout(timer);
   }
 }
