@@ -1,6 +1,5 @@
 import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
-import { BILLING_STATES } from "../subscriptions/subscription-transitions.ts";
 
 export interface ServiceStatus {
   at: string;
@@ -30,7 +29,8 @@ export async function collectStatus(deps: Pick<Deps, "db" | "queues" | "clock">)
       .selectFrom("subscriptions")
       .select(count.as("n"))
       .where("next_renewal_at", "<=", now)
-      .where((eb) => eb.or([eb("status", "in", ["trialing", ...BILLING_STATES]), eb("cancel_at_period_end", "=", true)]))
+      // What the sweep's renewal step picks up (renewDueSubscriptions).
+      .where((eb) => eb.or([eb("status", "in", ["active", "trialing"]), eb("cancel_at_period_end", "=", true)]))
       .executeTakeFirstOrThrow(),
     db.selectFrom("invoices").select(count.as("n")).where("status", "=", "open").where("next_attempt_at", "<=", now).executeTakeFirstOrThrow(),
     db.selectFrom("charge_attempts").select([count.as("n"), sql<Date | null>`min(created_at)`.as("oldest")]).where("status", "in", ["sending", "unknown"]).executeTakeFirstOrThrow(),
