@@ -162,6 +162,10 @@ function compareOurs(transaction: OenTransaction, attempt: AttemptFacts, refund:
       },
     ];
   }
+  if (refund?.cause === "double_charge") {
+    // Charged for an invoice that was void or paid by then: settling it planned the refund.
+    return [doubleCharge(transaction, ids, attempt, refund, `charged for invoice ${attempt.invoiceId} after it was void or paid otherwise`)];
+  }
   const findings: Finding[] = [];
   if (transaction.amount !== attempt.amount) {
     findings.push({

@@ -130,6 +130,14 @@ describe("double charges (invariant 8)", () => {
     expect(pending?.difference).toMatchObject({ action: "refund_in_progress" });
   });
 
+  it("an invoice's own charge that came after it was void is reported with the refund its settling planned", () => {
+    const late = transaction({ orderId: "in_v-1", status: "refunded", refundAmount: 899 });
+    const refund: RefundFacts = { id: "rf_void", oenTransactionHid: late.id, amount: 899, status: "succeeded", cause: "double_charge" };
+    const { findings, counts } = compare({ listed: [late], attempts: [attempt(late)], refunds: [refund] });
+    expect(findings).toEqual([{ difference: expect.objectContaining({ kind: "double_charge", action: "refunded", refundId: "rf_void", detail: expect.stringContaining("after it was void or paid otherwise") }) }]);
+    expect(counts).toMatchObject({ doubleCharges: 1, crmRefunds: 0, matched: 0 });
+  });
+
   it("a double charge refunded outside this service is recorded as the double charge's refund", () => {
     const paid = transaction({ orderId: "in_j-1" });
     const second = transaction({ orderId: "in_j-1", status: "refunded", refundAmount: 899 });
