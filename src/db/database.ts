@@ -4,6 +4,7 @@ import type { PlatformEventBody } from "../events/platform-event.ts";
 import type { AttentionCode } from "../billing/charge-codes.ts";
 import type { InvoiceInfo } from "../billing/einvoice.ts";
 import type { ProductDetail } from "../billing/product-details.ts";
+import type { ReconciliationCounts, ReconciliationDifference } from "../reconciliation/reconciliation-difference.ts";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -227,6 +228,21 @@ export interface PortalSessionsTable {
   created_at: CreatedAt;
 }
 
+export type ReconciliationStatus = "running" | "completed" | "failed";
+
+export interface ReconciliationsTable {
+  /** The Taipei calendar day, YYYY-MM-DD. */
+  date: string;
+  status: ReconciliationStatus;
+  runs: Generated<number>;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  counts: ColumnType<ReconciliationCounts | null, string | null | undefined, string | null>;
+  differences: ColumnType<ReconciliationDifference[] | null, string | null | undefined, string | null>;
+  error: string | null;
+  event_id: string | null;
+}
+
 export interface Database {
   plans: PlansTable;
   customers: CustomersTable;
@@ -244,6 +260,7 @@ export interface Database {
   notices: NoticesTable;
   platform_events: PlatformEventsTable;
   portal_sessions: PortalSessionsTable;
+  reconciliations: ReconciliationsTable;
 }
 
 export type Plan = Selectable<PlansTable>;
@@ -255,6 +272,7 @@ export type Invoice = Selectable<InvoicesTable>;
 export type ChargeAttempt = Selectable<ChargeAttemptsTable>;
 export type Refund = Selectable<RefundsTable>;
 export type PortalSession = Selectable<PortalSessionsTable>;
+export type Reconciliation = Selectable<ReconciliationsTable>;
 
 /** skipped: not sent because its moment had passed by the time it could go (skip_reason says why). */
 export type NoticeStatus = "pending" | "sent" | "failed" | "outbox" | "skipped";

@@ -16,6 +16,7 @@ import { oenWebhookRoute } from "./routes/oen-webhook-route.ts";
 import { paymentMethodRoutes } from "./routes/payment-method-routes.ts";
 import { planRoutes } from "./routes/plan-routes.ts";
 import { portalSessionRoutes } from "./routes/portal-session-routes.ts";
+import { reconciliationRoutes } from "./routes/reconciliation-routes.ts";
 import { subscriptionLifecycleRoutes } from "./routes/subscription-lifecycle-routes.ts";
 import { subscriptionRoutes } from "./routes/subscription-routes.ts";
 import { testClockRoutes } from "./routes/test-clock-routes.ts";
@@ -62,6 +63,7 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
     await api.register(invoiceRoutes, deps);
     await api.register(customerRoutes, deps);
     await api.register(portalSessionRoutes, deps);
+    await api.register(reconciliationRoutes, { db: deps.db });
     if (options.testClock !== null) await api.register(testClockRoutes, { deps, clock: options.testClock });
   });
   // The customer portal: its session cookie and CSRF tokens are its authorization, its own security headers.

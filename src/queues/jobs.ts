@@ -36,6 +36,16 @@ export interface RefundJob {
   refundId: string;
 }
 
+/** The renewal scheduler's tick (runSweep). */
+export type SweepJob = Record<string, never>;
+
+/** The daily reconciliation of one Taipei day, YYYY-MM-DD. */
+export interface ReconcileJob {
+  date: string;
+}
+
+export type RenewalsJob = SweepJob | ReconcileJob;
+
 export interface NoticeJob {
   noticeId: string;
 }
@@ -56,4 +66,5 @@ export const jobIds = {
   otherWebhook: (digest: string) => `oen-other-${digest}`,
   notice: (noticeId: string) => `notice-${noticeId}`,
   event: (eventId: string) => `event-${eventId}`,
+  reconcile: (date: string) => `reconcile-${date}`,
 };

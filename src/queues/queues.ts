@@ -1,11 +1,11 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { QUEUE_NAMES } from "./queue-names.ts";
-import type { ChargeJob, NotificationJob, RefundJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
+import type { ChargeJob, NotificationJob, RefundJob, RenewalsJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
 
 export interface Queues {
   webhooks: Queue<WebhookJob>;
-  renewals: Queue<Record<string, never>>;
+  renewals: Queue<RenewalsJob>;
   charges: Queue<ChargeJob | RefundJob>;
   lookups: Queue<ResolveAttemptJob>;
   notifications: Queue<NotificationJob>;
@@ -29,7 +29,7 @@ export function createQueues(connection: Redis, prefix: string, onError: (error:
       removeOnFail: false,
     },
   });
-  const renewals = new Queue<Record<string, never>>(QUEUE_NAMES.renewals, {
+  const renewals = new Queue<RenewalsJob>(QUEUE_NAMES.renewals, {
     connection,
     prefix,
     defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } },

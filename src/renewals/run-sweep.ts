@@ -10,6 +10,7 @@ import { createSideEffects } from "../outbox/side-effects.ts";
 import { expireIncompleteSubscriptions } from "../subscriptions/expire-incomplete.ts";
 import { queueRenewalReminders } from "./queue-renewal-reminders.ts";
 import { queueTrialEndingNotices } from "./queue-trial-ending-notices.ts";
+import { enqueueDueReconciliation } from "../reconciliation/enqueue-due-reconciliation.ts";
 import { enqueueRefund } from "../refunds/enqueue-refund.ts";
 import { pendingRefunds } from "../refunds/pending-refunds.ts";
 import { relayWebhookInbox } from "../webhooks/relay-webhook-inbox.ts";
@@ -29,6 +30,8 @@ export interface SweepReport {
   reminders: number;
   noticesEnqueued: number;
   eventsEnqueued: number;
+  /** The Taipei day whose daily reconciliation this tick enqueued, if any. */
+  reconciliationEnqueued: string | null;
   /** Steps that threw this tick (logged; retried next tick). */
   failedSteps: string[];
 }
@@ -58,6 +61,7 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     reminders: 0,
     noticesEnqueued: 0,
     eventsEnqueued: 0,
+    reconciliationEnqueued: null,
     failedSteps: [],
   };
   // A step that throws is logged and skipped; it must not keep the others (renewals above all) from running.
@@ -139,6 +143,9 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     // Notices and events whose jobs were lost (a crash before enqueueing, a Redis flush).
     report.noticesEnqueued = await enqueuePendingNotices(deps);
     report.eventsEnqueued = await enqueuePendingEvents(deps);
+  });
+  await step("daily reconciliation", async () => {
+    report.reconciliationEnqueued = await enqueueDueReconciliation(deps);
   });
   return report;
 }

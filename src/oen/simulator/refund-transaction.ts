@@ -39,6 +39,10 @@ export function refundTransaction(ctx: SimulatorContext, transactionHid: string,
   const refundedAt = ctx.now().toISOString();
   const status = entry.status === "claimed" ? "refundedPostPayout" : "refunded";
   const updated = ctx.ledger.update(entry.id, { status, refundAmount: amount, refundedAt });
+  if (status === "refundedPostPayout") {
+    // Taken back from the next payout: the list shows a negative adjustment beside the transaction.
+    ctx.ledger.addListedPayment({ kind: "adjustment", id: ctx.ids.otherPaymentId(ctx.now()), transactionId: ctx.ids.internalId(), amount: -amount, status: "charged", createdAt: refundedAt });
+  }
   ctx.ledger.addRefund({
     transactionHid: entry.id,
     orderId: entry.orderId,

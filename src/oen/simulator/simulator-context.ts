@@ -41,6 +41,8 @@ export interface SimulatorSettings {
   einvoice: boolean;
   /** Set: API calls from other addresses get 403 like production's IP allowlist. */
   ipAllowlist: readonly string[] | null;
+  /** On: binding a card also lists a 1-TWD authorisation, returned at once (some acquirers do this). */
+  bindingAuthorisations: boolean;
   /** Where token webhooks go (Oen: set in the CRM); null: they are skipped, as Oen does. */
   webhookUrl: string | null;
 }
