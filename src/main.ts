@@ -19,7 +19,7 @@ try {
   if (error instanceof ConfigError) refuseToStart(error);
   throw error;
 }
-const logger = createLogger({ level: config.logLevel });
+const logger = createLogger({ level: config.logLevel, format: config.logFormat });
 
 const simulator =
   config.oen.apiToken === null

@@ -14,6 +14,7 @@ import { migrateToLatest } from "./db/migrate.ts";
 import type { Deps } from "./deps.ts";
 import { buildApp } from "./ingress/build-app.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { metrics } from "./metrics/metrics.ts";
 import { createOenClient, type OenClient } from "./oen/client.ts";
 import { createQueues } from "./queues/queues.ts";
 import { createRedis } from "./queues/redis.ts";
@@ -61,7 +62,8 @@ async function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
  */
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config } = options;
-  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  metrics.startProcessMetrics();
   const db = createDb(config.databaseUrl);
   const closers: Array<() => Promise<unknown>> = [() => db.destroy()];
   const close = async () => {
@@ -69,7 +71,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   };
   try {
     try {
-      await migrateToLatest(db);
+      const applied = await migrateToLatest(db);
+      if (applied.length === 0) logger.info("database schema up to date: no migration to apply");
+      else logger.info({ migrations: applied }, `applied ${applied.length} migration${applied.length === 1 ? "" : "s"}: ${applied.join(", ")}`);
       // The workers open stored tokens; an ingress alone never does, and must start (Oen's webhooks).
       if (config.roles.includes("workers")) await refuseMissingTokenKeys(db, config.tokenKeys);
     } catch (error) {
@@ -102,8 +106,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       if (runsWorkers) workers.push(startWebhookWorker(deps, connection), startChargeWorker(deps, connection), startLookupWorker(deps, connection), startNotificationWorker(deps, connection));
       if (runsScheduler) {
         // Registered now and again every interval: a flushed Redis loses the scheduler with everything else.
-        const register = () => scheduleSweep(deps).catch((error) => logger.warn({ err: (error as Error).message }, "could not register the sweep scheduler"));
-        await register();
+        // Not awaited: while Redis is down it waits for the connection, and the ingress must listen meanwhile.
+        const register = () => void scheduleSweep(deps).catch((error) => logger.warn({ err: (error as Error).message }, "could not register the sweep scheduler"));
+        register();
         const keepScheduled = setInterval(register, config.renewalSweepIntervalMs);
         closers.push(async () => clearInterval(keepScheduled));
         workers.push(startRenewalWorker(deps, connection));

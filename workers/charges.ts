@@ -46,7 +46,7 @@ export function startChargeWorker(deps: Deps, connection: ConnectionOptions, opt
   return new Worker<ChargeJob | RefundJob>(QUEUE_NAMES.charges, async (job, token) => ("refundId" in job.data ? processRefundJob(deps, job.data.refundId) : runCharge(deps, job as Job<ChargeJob>, token)), {
     connection,
     prefix: deps.config.queuePrefix,
-    concurrency: options.concurrency ?? 10,
+    concurrency: options.concurrency ?? deps.config.concurrency.charges,
     // Oen has no published rate limit, but asks not to hammer it.
     limiter: { max: deps.config.oen.chargeRatePerSecond, duration: 1_000 },
   });
