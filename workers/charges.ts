@@ -19,8 +19,11 @@ async function runCharge(deps: Deps, job: Job<ChargeJob>, token: string | undefi
   for (let step = 0; step < MAX_STEPS; step++) {
     const result = await chargeInvoice(deps, job.data.invoiceId);
     switch (result.kind) {
-      case "sent":
-        return `${result.outcome} ${result.settled.attempt.order_id}`;
+      case "sent": {
+        // What Bull Board shows as the job's result: the answer, the order, and where the invoice stands.
+        const { attempt, invoice } = result.settled;
+        return `${result.outcome}${attempt.code === null ? "" : ` ${attempt.code}`}: order ${attempt.order_id}, invoice ${invoice.status}`;
+      }
       case "in_flight": {
         const resolved = await resolveAttempt(deps, result.attempt.id);
         if (resolved.kind === "wait") return delayJob(job, token, resolved.retryInMs);

@@ -12,6 +12,7 @@ import { enqueueRefund } from "../refunds/enqueue-refund.ts";
 /** The fields of an invoice that say whether and when its next charge runs. */
 export interface CollectableInvoice {
   id: string;
+  cycle: number;
   attempt_count: number;
   next_attempt_at: Date | null;
 }

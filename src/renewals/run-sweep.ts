@@ -91,7 +91,7 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     // Every collectable invoice that is due, whether or not its job survived.
     const due = await deps.db
       .selectFrom("invoices")
-      .select(["id", "attempt_count"])
+      .select(["id", "cycle", "attempt_count"])
       .where("status", "=", "open")
       .where("next_attempt_at", "<=", deps.clock.now())
       .orderBy("next_attempt_at")
