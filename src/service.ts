@@ -19,6 +19,7 @@ import { createOenClient, type OenClient } from "./oen/client.ts";
 import { createQueues } from "./queues/queues.ts";
 import { createRedis } from "./queues/redis.ts";
 import { startTestClock, type TestClock } from "./test-clock.ts";
+import { throttledWarning } from "./throttled-warning.ts";
 import { refuseMissingTokenKeys } from "./vault/refuse-missing-token-keys.ts";
 
 export interface ServiceOptions {
@@ -43,6 +44,16 @@ export interface Service {
 // Long enough for a healthy Redis to answer; short enough that an ingress
 // starts (and keeps webhooks safe in Postgres) while Redis is down.
 const REDIS_WAIT_MS = 5_000;
+// A connection that cannot close cleanly (Redis down: BullMQ waits for it) must not hold up a shutdown.
+const CLOSE_TIMEOUT_MS = 5_000;
+
+function withinCloseTimeout(closing: Promise<unknown>): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not close within ${CLOSE_TIMEOUT_MS} ms; left behind`)), CLOSE_TIMEOUT_MS);
+  });
+  return Promise.race([closing, timeout]).finally(() => clearTimeout(timer));
+}
 
 async function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
   if (redis.status === "ready") return true;
@@ -67,7 +78,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const db = createDb(config.databaseUrl);
   const closers: Array<() => Promise<unknown>> = [() => db.destroy()];
   const close = async () => {
-    for (const closer of closers.reverse()) await closer().catch((error) => logger.warn({ err: (error as Error).message }, "error while closing"));
+    for (const closer of closers.reverse()) await withinCloseTimeout(closer()).catch((error) => logger.warn({ err: (error as Error).message }, "error while closing"));
   };
   try {
     try {
@@ -83,10 +94,12 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       logger.error({ err: (error as Error).message }, "Postgres is not answering; the ingress starts anyway (webhooks go to Redis)");
     }
     const producer = createRedis(config.redisUrl, "producer");
-    producer.on("error", (error) => logger.warn({ err: error.message }, "redis (producer) error"));
+    const producerError = throttledWarning(logger, "redis (producer) error");
+    producer.on("error", (error) => producerError({ err: error.message }));
     closers.push(() => producer.quit().catch(() => producer.disconnect()));
     if (!(await redisReady(producer, REDIS_WAIT_MS))) logger.error({ redis: config.redisUrl.replace(/\/\/[^@]*@/, "//***@") }, "Redis is not answering; starting anyway (webhooks fall back to Postgres)");
-    const queues = createQueues(producer, config.queuePrefix, (error) => logger.warn({ err: error.message }, "queue error"));
+    const queueError = throttledWarning(logger, "queue error");
+    const queues = createQueues(producer, config.queuePrefix, (error) => queueError({ err: error.message }));
     closers.push(() => queues.close());
     const oen =
       options.oen ??
@@ -101,7 +114,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const runsScheduler = config.roles.includes("scheduler");
     if (runsWorkers || runsScheduler) {
       const connection = createRedis(config.redisUrl, "worker");
-      connection.on("error", (error) => logger.warn({ err: error.message }, "redis (workers) error"));
+      const connectionError = throttledWarning(logger, "redis (workers) error");
+      connection.on("error", (error) => connectionError({ err: error.message }));
       closers.push(() => connection.quit().catch(() => connection.disconnect()));
       if (runsWorkers) workers.push(startWebhookWorker(deps, connection), startChargeWorker(deps, connection), startLookupWorker(deps, connection), startNotificationWorker(deps, connection));
       if (runsScheduler) {
@@ -115,9 +129,10 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       }
       for (const worker of workers) {
         worker.on("failed", (job, error) => logger.warn({ queue: worker.name, jobId: job?.id, err: error.message }, "job failed"));
-        worker.on("error", (error) => logger.warn({ queue: worker.name, err: error.message }, "worker error"));
-        closers.push(() => worker.close());
+        const workerError = throttledWarning(logger, "worker error");
+        worker.on("error", (error) => workerError({ queue: worker.name, err: error.message }));
       }
+      closers.push(() => Promise.all(workers.map((worker) => worker.close())));
     }
 
     let app: FastifyInstance | null = null;
