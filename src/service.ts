@@ -44,13 +44,14 @@ export interface Service {
 // Long enough for a healthy Redis to answer; short enough that an ingress
 // starts (and keeps webhooks safe in Postgres) while Redis is down.
 const REDIS_WAIT_MS = 5_000;
-// A connection that cannot close cleanly (Redis down: BullMQ waits for it) must not hold up a shutdown.
+// A Redis client that cannot close cleanly (Redis down: BullMQ waits for it) must not hold up a shutdown.
 const CLOSE_TIMEOUT_MS = 5_000;
 
-function withinCloseTimeout(closing: Promise<unknown>): Promise<unknown> {
+/** `closing`, given up after `ms` (what it held is left to the process's exit). */
+function bounded(closing: Promise<unknown>, ms = CLOSE_TIMEOUT_MS): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`did not close within ${CLOSE_TIMEOUT_MS} ms; left behind`)), CLOSE_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`did not close within ${ms} ms; left behind`)), ms);
   });
   return Promise.race([closing, timeout]).finally(() => clearTimeout(timer));
 }
@@ -78,7 +79,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   const db = createDb(config.databaseUrl);
   const closers: Array<() => Promise<unknown>> = [() => db.destroy()];
   const close = async () => {
-    for (const closer of closers.reverse()) await withinCloseTimeout(closer()).catch((error) => logger.warn({ err: (error as Error).message }, "error while closing"));
+    for (const closer of closers.reverse()) await closer().catch((error) => logger.warn({ err: (error as Error).message }, "error while closing"));
   };
   try {
     try {
@@ -96,11 +97,11 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const producer = createRedis(config.redisUrl, "producer");
     const producerError = throttledWarning(logger, "redis (producer) error");
     producer.on("error", (error) => producerError({ err: error.message }));
-    closers.push(() => producer.quit().catch(() => producer.disconnect()));
+    closers.push(() => bounded(producer.quit()).catch(() => producer.disconnect()));
     if (!(await redisReady(producer, REDIS_WAIT_MS))) logger.error({ redis: config.redisUrl.replace(/\/\/[^@]*@/, "//***@") }, "Redis is not answering; starting anyway (webhooks fall back to Postgres)");
     const queueError = throttledWarning(logger, "queue error");
     const queues = createQueues(producer, config.queuePrefix, (error) => queueError({ err: error.message }));
-    closers.push(() => queues.close());
+    closers.push(() => bounded(queues.close()));
     const oen =
       options.oen ??
       createOenClient({ apiUrl: config.oen.apiUrl, apiToken: config.oen.apiToken ?? "", merchantId: config.oen.merchantId, timeoutMs: config.oen.requestTimeoutMs, logger });
@@ -116,7 +117,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       const connection = createRedis(config.redisUrl, "worker");
       const connectionError = throttledWarning(logger, "redis (workers) error");
       connection.on("error", (error) => connectionError({ err: error.message }));
-      closers.push(() => connection.quit().catch(() => connection.disconnect()));
+      closers.push(() => bounded(connection.quit()).catch(() => connection.disconnect()));
       if (runsWorkers) workers.push(startWebhookWorker(deps, connection), startChargeWorker(deps, connection), startLookupWorker(deps, connection), startNotificationWorker(deps, connection));
       if (runsScheduler) {
         // Registered now and again every interval: a flushed Redis loses the scheduler with everything else.
@@ -132,7 +133,8 @@ export async function startService(options: ServiceOptions): Promise<Service> {
         const workerError = throttledWarning(logger, "worker error");
         worker.on("error", (error) => workerError({ queue: worker.name, err: error.message }));
       }
-      closers.push(() => Promise.all(workers.map((worker) => worker.close())));
+      // Running jobs finish first (a charge waits for Oen's answer, up to the request timeout).
+      closers.push(() => bounded(Promise.all(workers.map((worker) => worker.close())), config.oen.requestTimeoutMs + CLOSE_TIMEOUT_MS));
     }
 
     let app: FastifyInstance | null = null;

@@ -57,7 +57,8 @@ describe("start-up when a dependency is down", () => {
   });
 
   it("with every role and Redis unreachable, the ingress listens and every log line stays JSON", async () => {
-    const settings = await env({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, OEN_API_TOKEN: "sim-unused", OEN_API_URL: "http://127.0.0.1:9" });
+    // A short request timeout: the shutdown waits that long for running jobs.
+    const settings = await env({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, OEN_API_TOKEN: "sim-unused", OEN_API_URL: "http://127.0.0.1:9", OEN_REQUEST_TIMEOUT: "2s" });
     const service = await startServiceProcess(settings, 40_000);
     try {
       const ready = await fetch(`http://127.0.0.1:${settings.PORT}/readyz`);
