@@ -42,7 +42,7 @@ export async function deliverEvent(
   if (waitMs > 0) return { kind: "not_due", delayMs: waitMs };
   if (current.payload === null) await freezeEventPayload(deps.db, eventId, await buildEventBody(deps.db, current));
 
-  let type: string | null = null;
+  let type = null as string | null; // set inside the transaction (`as`: not narrowed to null)
   const outcome = await deps.db.transaction().execute(async (tx): Promise<EventOutcome> => {
     const event = await lockEvent(tx, eventId);
     if (event === undefined) return { kind: "skipped", reason: "being delivered by another run" };

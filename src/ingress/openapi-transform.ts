@@ -44,7 +44,7 @@ const PROBES: Record<string, Schema> = {
 const isPublic = (url: string) => !url.startsWith("/v1/") && url !== "/metrics";
 
 /** `GET /v1/subscriptions/:id/invoices` → `getV1SubscriptionsByIdInvoices`, for a route that names no operationId. */
-export function operationIdOf(method: string, url: string): string {
+function operationIdOf(method: string, url: string): string {
   const words = url
     .split("/")
     .filter(Boolean)

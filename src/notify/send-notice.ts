@@ -38,7 +38,7 @@ export async function sendNotice(
   noticeId: string,
   schedule: RetrySchedule = NOTICE_RETRY,
 ): Promise<NoticeOutcome> {
-  let kind: string | null = null;
+  let kind = null as string | null; // set inside the transaction (`as`: not narrowed to null)
   const outcome = await deps.db.transaction().execute(async (tx): Promise<NoticeOutcome> => {
     const notice = await lockNotice(tx, noticeId);
     if (notice === undefined) return { kind: "skipped", reason: "missing, or being sent by another run" };
