@@ -1,5 +1,6 @@
 import { Worker, type ConnectionOptions } from "bullmq";
 import type { Deps } from "../src/deps.ts";
+import { metrics } from "../src/metrics/metrics.ts";
 import { createSideEffects } from "../src/outbox/side-effects.ts";
 import type { WebhookJob } from "../src/queues/jobs.ts";
 import { QUEUE_NAMES } from "../src/queues/queue-names.ts";
@@ -18,12 +19,14 @@ export async function processWebhook(deps: Deps, jobId: string, queued: WebhookJ
   if (data.kind === "other") {
     await recordWebhookEvent(deps.db, data, "ignored", `purpose ${data.purpose} is not used by token billing`);
     await markWebhookProcessed(deps, jobId);
+    metrics.webhookApplied("ignored");
     return "ignored";
   }
   const effects = createSideEffects(deps);
   const result = await handleTokenWebhook(deps, data, effects);
   await effects.flush();
   await markWebhookProcessed(deps, jobId);
+  metrics.webhookApplied(result.outcome);
   deps.logger.info({ checkoutId: data.checkoutId, outcome: result.outcome, reason: result.reason, subscriptionId: result.subscriptionId }, "token webhook processed");
   return result.outcome;
 }
@@ -32,6 +35,6 @@ export function startWebhookWorker(deps: Deps, connection: ConnectionOptions, op
   return new Worker<WebhookJob>(QUEUE_NAMES.webhooks, async (job) => processWebhook(deps, job.id!, job.data), {
     connection,
     prefix: deps.config.queuePrefix,
-    concurrency: options.concurrency ?? 5,
+    concurrency: options.concurrency ?? deps.config.concurrency.webhooks,
   });
 }

@@ -1,8 +1,9 @@
 import type { Deps } from "../deps.ts";
+import { metrics } from "../metrics/metrics.ts";
 import { retryDelayMs, retryScheduleSpanning, type RetrySchedule } from "../notify/retry-schedule.ts";
 import { buildEventBody } from "./build-event-body.ts";
 import type { EventSender } from "./create-event-sender.ts";
-import { freezeEventPayload, lockEvent, markEventDelivered, readEvent, recordEventFailure } from "./event-repository.ts";
+import { freezeEventPayload, lockEvent, markEventDelivered, readEvent, recordEventAttempt, recordEventFailure } from "./event-repository.ts";
 
 /** 10 s doubling to 1 h, then hourly, for 30 days: retried until acknowledged, then `failed` and redeliverable. */
 export const EVENT_RETRY: RetrySchedule = retryScheduleSpanning(10_000, 3_600_000, 30 * 86_400_000);
@@ -21,7 +22,8 @@ export type EventOutcome =
  * built (buildEventBody) and frozen in its own commit, so every attempt,
  * crash or redelivery sends the same bytes under the same webhook-id. The
  * row stays locked during the POST, so concurrent runs cannot both deliver
- * it; a 2xx marks it delivered in the same transaction. A failure is retried
+ * it; a 2xx marks it delivered in the same transaction. Each attempt is kept
+ * (platform_event_attempts: when, the answer, the latency). A failure is retried
  * at a time stored on the row, which the job and the sweep both follow.
  * Without a sender (no PLATFORM_WEBHOOK_URL) the event stays pending: if the
  * platform is configured later, the sweep delivers the backlog.
@@ -40,12 +42,16 @@ export async function deliverEvent(
   if (waitMs > 0) return { kind: "not_due", delayMs: waitMs };
   if (current.payload === null) await freezeEventPayload(deps.db, eventId, await buildEventBody(deps.db, current));
 
-  return deps.db.transaction().execute(async (tx): Promise<EventOutcome> => {
+  let type = null as string | null; // set inside the transaction (`as`: not narrowed to null)
+  const outcome = await deps.db.transaction().execute(async (tx): Promise<EventOutcome> => {
     const event = await lockEvent(tx, eventId);
     if (event === undefined) return { kind: "skipped", reason: "being delivered by another run" };
     if (event.status !== "pending") return { kind: "skipped", reason: `already ${event.status}` };
+    type = event.type;
+    const started = performance.now();
     const result = await sender.send(event.payload!);
     const now = deps.clock.now();
+    await recordEventAttempt(tx, { eventId, at: now, statusCode: result.status, error: result.error, latencyMs: performance.now() - started });
     if (result.ok) {
       await markEventDelivered(tx, event.id, result.status!, now);
       return { kind: "delivered" };
@@ -61,4 +67,6 @@ export async function deliverEvent(
     deps.logger.error(about, "PLATFORM EVENT GIVEN UP: the platform did not acknowledge it for 30 days; it stays `failed` in platform_events until redelivered");
     return { kind: "failed", error };
   });
+  if (type !== null && (outcome.kind === "delivered" || outcome.kind === "retry" || outcome.kind === "failed")) metrics.eventAttempted(type, outcome.kind);
+  return outcome;
 }

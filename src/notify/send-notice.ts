@@ -1,4 +1,5 @@
 import type { Deps } from "../deps.ts";
+import { metrics } from "../metrics/metrics.ts";
 import type { Notice } from "../db/database.ts";
 import type { Mailer } from "./create-mailer.ts";
 import { noticeDataFrom } from "./notice-data.ts";
@@ -37,13 +38,15 @@ export async function sendNotice(
   noticeId: string,
   schedule: RetrySchedule = NOTICE_RETRY,
 ): Promise<NoticeOutcome> {
-  return deps.db.transaction().execute(async (tx): Promise<NoticeOutcome> => {
+  let kind = null as string | null; // set inside the transaction (`as`: not narrowed to null)
+  const outcome = await deps.db.transaction().execute(async (tx): Promise<NoticeOutcome> => {
     const notice = await lockNotice(tx, noticeId);
     if (notice === undefined) return { kind: "skipped", reason: "missing, or being sent by another run" };
     if (notice.status !== "pending") return { kind: "skipped", reason: `already ${notice.status}` };
     const now = deps.clock.now();
     if (notice.next_attempt_at !== null && notice.next_attempt_at > now) return { kind: "not_due", delayMs: notice.next_attempt_at.getTime() - now.getTime() };
     const about = { noticeId, kind: notice.kind, subscriptionId: notice.subscription_id, cycle: notice.cycle };
+    kind = notice.kind;
     const context = await noticeContext(tx, notice);
     const data = notice.data === null ? null : noticeDataFrom(notice.kind, notice.data);
     const moot = noticeMoot(notice, data, context, now);
@@ -73,8 +76,12 @@ export async function sendNotice(
       return { kind: "failed", error };
     }
     await markNoticeSent(tx, notice.id, deps.clock.now());
+    deps.logger.info(about, "notice sent");
     return { kind: "sent" };
   });
+  // Counted once committed: what the customer was (or was not) sent.
+  if (kind !== null) metrics.noticeAttempted(kind, outcome.kind);
+  return outcome;
 }
 
 /** A notice stored before intents, rendered when it was queued: sent as it was written. */

@@ -197,10 +197,22 @@ describe("loadConfig", () => {
     [{ TRUST_PROXY: "2" }, /^TRUST_PROXY must be a comma-separated list of proxy addresses/],
     [{ AUTH_FAILURE_LIMIT: "0" }, /^AUTH_FAILURE_LIMIT must be an integer from 1/],
     [{ AUTH_FAILURE_WINDOW: "a while" }, /^AUTH_FAILURE_WINDOW must be a duration/],
+    [{ CHARGE_CONCURRENCY: "0" }, /^CHARGE_CONCURRENCY must be an integer from 1 to 1000/],
+    [{ WEBHOOK_CONCURRENCY: "many" }, /^WEBHOOK_CONCURRENCY must be an integer/],
+    [{ NOTIFICATION_CONCURRENCY: "2.5" }, /^NOTIFICATION_CONCURRENCY must be an integer/],
+    [{ LOOKUP_CONCURRENCY: "-1" }, /^LOOKUP_CONCURRENCY must be an integer/],
+    [{ LOG_FORMAT: "xml" }, /^LOG_FORMAT must be json or pretty/],
   ])("stops with one line naming a malformed setting: %j", (change, message) => {
     const problems = problemsOf({ ...real, ...change });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(message);
+  });
+
+  it("reads each worker's concurrency and the lookup rate apart from the charge rate", () => {
+    const config = loadConfig({ CHARGE_CONCURRENCY: "3", LOOKUP_CONCURRENCY: "2", WEBHOOK_CONCURRENCY: "7", NOTIFICATION_CONCURRENCY: "9", OEN_CHARGE_RATE: "4", OEN_LOOKUP_RATE: "1" });
+    expect(config.concurrency).toEqual({ charges: 3, lookups: 2, webhooks: 7, notifications: 9 });
+    expect(config.oen).toMatchObject({ chargeRatePerSecond: 4, lookupRatePerSecond: 1 });
+    expect(loadConfig({}).concurrency).toEqual({ charges: 10, lookups: 5, webhooks: 5, notifications: 5 });
   });
 
   it("reads TRUST_PROXY as proxy addresses", () => {
