@@ -4,6 +4,8 @@ export interface RedisStats {
   /** Calls by command as the server counts them: Lua scripts' own redis.call()s included. */
   calls: Map<string, number>;
   usedMemory: number;
+  /** used_memory less the server's overhead (client buffers, AOF buffer, replication backlog): the data. */
+  datasetMemory: number;
 }
 
 /** INFO commandstats and used_memory; the observer's own INFO calls are left out. */
@@ -12,7 +14,7 @@ export async function redisStats(redis: Redis): Promise<RedisStats> {
   const calls = new Map<string, number>();
   for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) if (match[1] !== "info") calls.set(match[1]!, Number(match[2]));
   const memory = await redis.info("memory");
-  return { calls, usedMemory: Number(/^used_memory:(\d+)/m.exec(memory)![1]) };
+  return { calls, usedMemory: Number(/^used_memory:(\d+)/m.exec(memory)![1]), datasetMemory: Number(/^used_memory_dataset:(\d+)/m.exec(memory)![1]) };
 }
 
 export interface CommandDelta {
