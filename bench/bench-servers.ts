@@ -125,13 +125,19 @@ async function startPrivate(binDir: string, redisServer: string): Promise<BenchS
     await Promise.all(children.map((child) => (child.exitCode === null && child.signalCode === null ? new Promise((resolve) => child.once("exit", resolve)) : null)));
     rmSync(root, { recursive: true, force: true });
   };
-  // Whatever ends this process, the servers go with it.
+  // Whatever ends this process, the servers go with it; their files once they have stopped
+  // (a detached shell waits for that, since nothing can wait in an exit handler).
   process.once("exit", () => {
     if (stopped) return;
     const postmaster = postmasterPid(pgData);
-    if (postmaster !== null) process.kill(postmaster, "SIGQUIT");
+    try {
+      if (postmaster !== null) process.kill(postmaster, "SIGQUIT");
+    } catch {
+      // already gone
+    }
     redisProcess.kill("SIGKILL");
-    rmSync(root, { recursive: true, force: true });
+    const waitFor = postmaster === null ? "" : `while kill -0 ${postmaster} 2>/dev/null; do sleep 0.2; done; `;
+    spawn("sh", ["-c", `${waitFor}rm -rf '${root}'`], { detached: true, stdio: "ignore" }).unref();
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stop().finally(() => process.exit(130)));
 
