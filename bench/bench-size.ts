@@ -1,3 +1,5 @@
+import { availableParallelism } from "node:os";
+
 /** BENCH_QUICK=1 runs every benchmark 10× smaller, for a quick check that they work. */
 export const QUICK = process.env.BENCH_QUICK === "1";
 
@@ -12,4 +14,5 @@ export function benchSize(name: string, fullSize: number): number {
   return QUICK ? Math.max(1, Math.round(fullSize / 10)) : fullSize;
 }
 
-export const CORES = (await import("node:os")).availableParallelism();
+/** The cores this process may use (what the table reports, and pgbench's thread count). */
+export const CORES = availableParallelism();
