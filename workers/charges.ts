@@ -25,7 +25,7 @@ async function runCharge(deps: Deps, job: Job<ChargeJob>, token: string | undefi
         return `${result.outcome}${attempt.code === null ? "" : ` ${attempt.code}`}: order ${attempt.order_id}, invoice ${invoice.status}`;
       }
       case "in_flight": {
-        const resolved = await resolveAttempt(deps, result.attempt.id);
+        const resolved = await resolveAttempt(deps, result.attemptId);
         if (resolved.kind === "wait") return delayJob(job, token, resolved.retryInMs);
         continue; // settled: look at the invoice again
       }

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { cardBudgetReopensAt } from "../billing/dunning-policy.ts";
 import type { ChargeAttempt, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
@@ -13,13 +14,10 @@ export type Claim =
   /** `invoice` as it was claimed (for the log lines that follow the attempt). */
   | { kind: "claimed"; attempt: ChargeAttempt; request: TokenChargeRequest; invoice: Pick<Invoice, "subscription_id" | "cycle"> }
   | { kind: "settled"; status: Invoice["status"] | "missing" }
-  | { kind: "in_flight"; attempt: ChargeAttempt }
+  | { kind: "in_flight"; attemptId: string }
   | { kind: "not_due"; at: Date | null }
   | { kind: "not_collectable"; subscriptionStatus: string }
   | { kind: "no_card" };
-
-// Attempts that reached (or may have reached) the card network count against its budget.
-const COUNTED = ["sending", "unknown", "succeeded", "declined"] as const;
 
 /**
  * Decides, under the invoice's row lock, whether a charge may be sent, and if
@@ -30,52 +28,46 @@ const COUNTED = ["sending", "unknown", "succeeded", "declined"] as const;
  */
 export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | "dunning">, invoiceId: string, effects: SideEffects): Promise<Claim> {
   return deps.db.transaction().execute(async (tx): Promise<Claim> => {
-    const invoice = await tx.selectFrom("invoices").selectAll().where("id", "=", invoiceId).forUpdate().executeTakeFirst();
+    // One statement: the invoice, locked, and the attempt (if any) that may still be at Oen.
+    const invoice = await tx
+      .selectFrom("invoices as i")
+      .select(["i.id", "i.subscription_id", "i.cycle", "i.status", "i.amount", "i.product_details", "i.next_attempt_at", "i.attempt_count"])
+      .select((eb) =>
+        eb.selectFrom("charge_attempts as a").select("a.id").whereRef("a.invoice_id", "=", "i.id").where("a.status", "in", ["sending", "unknown"]).limit(1).as("in_flight_id"),
+      )
+      .where("i.id", "=", invoiceId)
+      .forUpdate("i")
+      .executeTakeFirst();
     if (invoice === undefined) return { kind: "settled", status: "missing" };
     if (invoice.status !== "open") return { kind: "settled", status: invoice.status };
-    const inFlight = await tx
-      .selectFrom("charge_attempts")
-      .selectAll()
-      .where("invoice_id", "=", invoiceId)
-      .where("status", "in", ["sending", "unknown"])
-      .executeTakeFirst();
-    if (inFlight !== undefined) return { kind: "in_flight", attempt: inFlight };
+    if (invoice.in_flight_id !== null) return { kind: "in_flight", attemptId: invoice.in_flight_id };
     const now = deps.clock.now();
     if (invoice.next_attempt_at === null || invoice.next_attempt_at > now) return { kind: "not_due", at: invoice.next_attempt_at };
 
-    const subscription = await tx
-      .selectFrom("subscriptions")
-      .innerJoin("customers", "customers.id", "subscriptions.customer_id")
-      .select(["subscriptions.status", "customers.id as customerId", "customers.name", "customers.email", "customers.invoice_info"])
-      .where("subscriptions.id", "=", invoice.subscription_id)
+    // One statement: who pays, with which card, and that card's latest attempts (its budget).
+    const payer = await tx
+      .selectFrom("subscriptions as s")
+      .innerJoin("customers as c", "c.id", "s.customer_id")
+      .leftJoin("payment_tokens as t", (join) => join.onRef("t.subscription_id", "=", "s.id").on("t.status", "=", "active"))
+      .select(["s.status", "c.id as customerId", "c.name", "c.email", "c.invoice_info", "t.id as cardId", "t.checkout_session_id", "t.key_id", "t.ciphertext"])
+      .select(
+        sql<Date[] | null>`array(select clock_at from charge_attempts where payment_token_id = t.id and status in ('sending', 'unknown', 'succeeded', 'declined') order by clock_at desc limit ${deps.dunning.cardAttemptLimit})`.as("recent"),
+      )
+      .where("s.id", "=", invoice.subscription_id)
       .executeTakeFirstOrThrow();
     // Ending a subscription voids its open invoices in the same transaction; this only guards that promise.
-    if (!BILLING_STATES.includes(subscription.status)) return { kind: "not_collectable", subscriptionStatus: subscription.status };
-    const card = await tx
-      .selectFrom("payment_tokens")
-      .selectAll()
-      .where("subscription_id", "=", invoice.subscription_id)
-      .where("status", "=", "active")
-      .executeTakeFirst();
-    if (card === undefined) {
+    if (!BILLING_STATES.includes(payer.status)) return { kind: "not_collectable", subscriptionStatus: payer.status };
+    if (payer.cardId === null) {
       await scheduleCollection(tx, effects, invoiceId, null, now);
       return { kind: "no_card" };
     }
-
     // Card networks allow a card only so many attempts in a window, across all of its invoices.
-    const recent = await tx
-      .selectFrom("charge_attempts")
-      .select("clock_at")
-      .where("payment_token_id", "=", card.id)
-      .where("status", "in", COUNTED)
-      .orderBy("clock_at", "desc")
-      .limit(deps.dunning.cardAttemptLimit)
-      .execute();
-    const reopensAt = cardBudgetReopensAt(recent.map((r) => r.clock_at), now, deps.dunning);
+    const reopensAt = cardBudgetReopensAt(payer.recent ?? [], now, deps.dunning);
     if (reopensAt !== null) {
       await scheduleCollection(tx, effects, invoiceId, reopensAt, now);
       return { kind: "not_due", at: reopensAt };
     }
+    const card = { id: payer.cardId, subscription_id: invoice.subscription_id, checkout_session_id: payer.checkout_session_id!, key_id: payer.key_id!, ciphertext: payer.ciphertext! };
 
     const attemptNo = invoice.attempt_count + 1;
     const orderId = orderIdFor(invoice.id, attemptNo);
@@ -115,11 +107,11 @@ export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | 
         token,
         orderId,
         productDetails: invoice.product_details,
-        userId: subscription.customerId,
+        userId: payer.customerId,
         // Required on every charge when the domain issues e-invoices (OEN_EINVOICE), and always sent.
-        userName: subscription.name,
-        userEmail: subscription.email,
-        ...(subscription.invoice_info === null ? {} : { invoiceInfo: subscription.invoice_info }),
+        userName: payer.name,
+        userEmail: payer.email,
+        ...(payer.invoice_info === null ? {} : { invoiceInfo: payer.invoice_info }),
       },
     };
   });

@@ -21,7 +21,7 @@ export function registerRetryInvoice(program: Command): void {
             return invoice.status === "paid" ? 0 : 1;
           }
           case "in_flight":
-            throw new CliError("in_flight", `invoice ${invoiceId} has an attempt whose outcome is not known yet (${result.attempt.order_id}, ${result.attempt.status}): run \`billing resolve-unknown\` and wait for it`);
+            throw new CliError("in_flight", `invoice ${invoiceId} has an attempt whose outcome is not known yet (attempt ${result.attemptId}): run \`billing resolve-unknown\` and wait for it`);
           case "stale":
             throw new CliError("stale", `the attempt ${result.orderId} went stale before it was sent; the order lookup settles it`);
           case "not_due":
