@@ -92,6 +92,31 @@ describe("POST /webhooks/oen", () => {
     expect((await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json().status).toBe("incomplete");
   });
 
+  it("a page whose binding failed cannot later succeed", async () => {
+    const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("basic", "cus_fail_then_ok"))).json();
+    const id = checkoutIdOf(subscription.checkoutUrl);
+    const failed = await captureTokenWebhook(h, id, "4000000000000101");
+    expect((await post(h, failed)).status).toBe(200);
+    await eventually(async () => (await h.database.db.selectFrom("checkout_sessions").select("status").where("id", "=", id).executeTakeFirstOrThrow()).status === "failed");
+    // The same page "succeeding" afterwards: genuine ids and customId, a token from elsewhere.
+    expect((await post(h, { ...failed, success: true, token: "token-from-elsewhere", paymentInfo: "4242", message: "" })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 700));
+    expect((await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json().status).toBe("incomplete");
+    expect(await h.database.db.selectFrom("payment_tokens").select("id").where("subscription_id", "=", subscription.id).execute()).toEqual([]);
+  });
+
+  it("a token webhook for a page past Oen's page life and its late-delivery margin binds nothing", async () => {
+    const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("basic", "cus_stale_page"))).json();
+    const id = checkoutIdOf(subscription.checkoutUrl);
+    const genuine = await captureTokenWebhook(h, id);
+    // The page expired an hour ago (10 minutes after it was opened).
+    await h.database.db.updateTable("checkout_sessions").set({ expires_at: new Date(Date.now() - 3_600_000) }).where("id", "=", id).execute();
+    expect((await post(h, genuine)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 700));
+    expect((await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json().status).toBe("incomplete");
+    expect(await h.database.db.selectFrom("webhook_inbox").select("id").where("job_id", "like", `oen-token-${id}-%`).execute()).toEqual([]);
+  });
+
   it.each([
     ["not JSON", "{purpose:", "application/json", /JSON/i],
     ["no purpose", { id: "x" }, "application/json", /purpose/],

@@ -12,9 +12,10 @@ import { QUEUE_NAMES } from "../../src/queues/queue-names.ts";
 import { createQueues, type Queues } from "../../src/queues/queues.ts";
 import { createRedis } from "../../src/queues/redis.ts";
 import { systemClock } from "../../src/clock.ts";
-import { openToken } from "../../src/vault/token-cipher.ts";
+import { openWebhookToken, TokenDecryptionError } from "../../src/vault/token-cipher.ts";
 import { relayWebhookInbox } from "../../src/webhooks/relay-webhook-inbox.ts";
-import type { TokenWebhookJob } from "../../src/queues/jobs.ts";
+import type { TokenWebhookDelivery } from "../../src/queues/jobs.ts";
+import { webhookDeliveryKey } from "../../src/webhooks/webhook-delivery-store.ts";
 import { freePort } from "../support/free-port.ts";
 import { eventually, TEST_KEYS } from "../support/harness.ts";
 import { startServiceProcess } from "../support/service-process.ts";
@@ -57,6 +58,16 @@ describe("webhook durability when Redis or Postgres is down", () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
+    // The pages these webhooks are about: the ingress takes only token webhooks for a page we opened.
+    await database.db.insertInto("plans").values({ id: "plan_1", name: "Plan", amount: 100, interval: "month", interval_count: 1, product_code: "P", description: "d", unit: "month" }).execute();
+    await database.db.insertInto("customers").values({ id: "cus_1", name: "Ming", email: "ming@example.com" }).execute();
+    await database.db.insertInto("subscriptions").values({ id: "sub_1", customer_id: "cus_1", plan_id: "plan_1", status: "incomplete", success_url: "https://a.example/ok", failure_url: "https://a.example/no", billing_anchor: null, current_period_start: null, current_period_end: null, canceled_at: null, ended_at: null, next_renewal_at: null }).execute();
+    for (const letter of ["D", "E", "G"]) {
+      await database.db
+        .insertInto("checkout_sessions")
+        .values({ id: letter.repeat(27), subscription_id: "sub_1", purpose: "subscribe", custom_id: body.customId, status: "open", failure_message: null, expires_at: new Date(Date.now() + 600_000), completed_at: null })
+        .execute();
+    }
   });
   afterAll(async () => {
     for (const close of closers.reverse()) await close().catch(() => {});
@@ -72,8 +83,9 @@ describe("webhook durability when Redis or Postgres is down", () => {
     const rows = await database.db.selectFrom("webhook_inbox").selectAll().execute();
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain("card-token-kept-safe");
-    const job = rows[0]!.payload as unknown as TokenWebhookJob;
-    expect(openToken(config.tokenKeys, job.sealedToken!)).toBe("card-token-kept-safe");
+    const delivery = rows[0]!.payload as unknown as TokenWebhookDelivery;
+    expect(openWebhookToken(config.tokenKeys, delivery.sealedToken!, body.id)).toBe("card-token-kept-safe");
+    expect(() => openWebhookToken(config.tokenKeys, delivery.sealedToken!, "X".repeat(27))).toThrow(TokenDecryptionError);
     // Still in rotation: Postgres keeps the webhooks safe.
     const readiness = await app.inject("/readyz");
     expect(readiness.statusCode).toBe(200);
@@ -96,7 +108,8 @@ describe("webhook durability when Redis or Postgres is down", () => {
     expect(await relayWebhookInbox({ db: database.db, queues, config })).toBe(0);
     const jobs = await queues.webhooks.getJobs(["waiting"]);
     expect(jobs.map((j) => j.id)).toEqual([expect.stringMatching(new RegExp(`^oen-token-${"D".repeat(27)}-[0-9a-f]{32}$`))]);
-    expect(JSON.stringify(jobs[0]!.data)).not.toContain("card-token-kept-safe");
+    // Ids only: the sealed token waits in Postgres.
+    expect(jobs[0]!.data).toEqual({ kind: "token", checkoutId: "D".repeat(27) });
   });
 
   it("a whole ingress process starts while Redis is down, and keeps webhooks in Postgres", async () => {
@@ -112,6 +125,12 @@ describe("webhook durability when Redis or Postgres is down", () => {
     const queues = createQueues(redis, prefix);
     const jobs = await queues.webhooks.getJobs(["waiting"]);
     expect(jobs.map((j) => j.id)).toEqual([expect.stringMatching(new RegExp(`^oen-token-${"F".repeat(27)}-`))]);
+    // The job holds ids only; the sealed token travels in the Redis key the job names, bound to its page.
+    expect(jobs[0]!.data).toEqual({ kind: "token", checkoutId: "F".repeat(27) });
+    const delivery = JSON.parse((await redis.get(webhookDeliveryKey(prefix, jobs[0]!.id!)))!) as TokenWebhookDelivery;
+    expect(JSON.stringify(delivery)).not.toContain("card-token-kept-safe");
+    expect(openWebhookToken(config.tokenKeys, delivery.sealedToken!, "F".repeat(27))).toBe("card-token-kept-safe");
+    expect(() => openWebhookToken(config.tokenKeys, delivery.sealedToken!, "E".repeat(27))).toThrow(TokenDecryptionError);
     await queues.close();
     redis.disconnect();
     await deleteQueueKeys(prefix);
