@@ -16,7 +16,7 @@ import { renewDueSubscriptions } from "../src/renewals/renew-due-subscriptions.t
 import { runSweep } from "../src/renewals/run-sweep.ts";
 import { createSideEffects } from "../src/outbox/side-effects.ts";
 import { startService } from "../src/service.ts";
-import { sealToken } from "../src/vault/token-cipher.ts";
+import { sealStoredToken } from "../src/vault/token-cipher.ts";
 
 const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 100_000);
 const DUE = Number(process.env.BENCH_DUE ?? 2_000);
@@ -85,10 +85,11 @@ try {
     const { id: checkoutId } = await service.deps.oen.createCheckoutToken({ successUrl: null, failureUrl: null, customId: id });
     const bound = simulator.bindCard(checkoutId, { cardNumber: "4242424242424242", expiry: "12/39", cvc: "123", email: "bench@example.com" });
     if (bound.kind !== "bound") throw new Error(`binding failed: ${bound.kind}`);
-    const token = sealToken(config.tokenKeys, bound.token);
+    const row = { id: `pm_${id}`, subscription_id: id, checkout_session_id: `cs_${id.slice(4)}` };
+    const token = sealStoredToken(config.tokenKeys, bound.token, row);
     await db
       .insertInto("payment_tokens")
-      .values({ id: `pm_${id}`, subscription_id: id, checkout_session_id: `cs_${id.slice(4)}`, key_id: token.keyId, ciphertext: token.ciphertext, last4: "4242", status: "active", deactivated_at: null })
+      .values({ ...row, key_id: token.keyId, ciphertext: token.ciphertext, last4: "4242", status: "active", deactivated_at: null })
       .execute();
   }
   await db.updateTable("subscriptions").set({ next_renewal_at: sql`now() - interval '1 second'` }).where("id", "in", due.map((d) => d.id)).execute();

@@ -127,12 +127,14 @@ describe("readiness when Redis refuses writes", () => {
     const filler = new Redis(redis.url);
     let fillers = 0;
     try {
-      // Fill the Redis up (noeviction): every write is refused from then on, a PING still answers.
-      for (; ; fillers++) {
-        try {
-          await filler.set(`filler:${fillers}`, pad(256 * 1024));
-        } catch {
-          break;
+      // Fill the Redis up (noeviction), big values then small ones: every write is refused from then on, a PING still answers.
+      for (const size of [256 * 1024, 4 * 1024, 64]) {
+        for (; ; fillers++) {
+          try {
+            await filler.set(`filler:${fillers}`, pad(size));
+          } catch {
+            break;
+          }
         }
       }
       const readiness = await h.service.app!.inject("/readyz");
