@@ -4,7 +4,7 @@ import type { Mailer } from "./create-mailer.ts";
 import { noticeDataFrom } from "./notice-data.ts";
 import { noticeMail, type NoticeMail } from "./notice-mail.ts";
 import { noticeMoot } from "./notice-moot.ts";
-import { lockNotice, markNoticeOutbox, markNoticeSent, markNoticeSkipped, noticeContext, recordNoticeFailure, recordNoticeRendering } from "./notice-repository.ts";
+import { claimNotice, lockNotice, markNoticeOutbox, markNoticeSent, markNoticeSkipped, noticeContext, recordNoticeFailure, recordNoticeRendering } from "./notice-repository.ts";
 import { retryDelayMs, retryScheduleSpanning, type RetrySchedule } from "./retry-schedule.ts";
 
 /** 30 s doubling to an hour, for over four days: an SMTP outage over a long weekend loses no email. */
@@ -20,16 +20,20 @@ export type NoticeOutcome =
   | { kind: "retry"; delayMs: number; error: string }
   | { kind: "failed"; error: string };
 
+// How long a delivery run holds its notice: beyond any SMTP exchange (create-mailer's timeouts).
+const SEND_CLAIM_MS = 120_000;
+
 /**
  * One delivery attempt of a pending notice. It is rendered here, at send
  * time, from the intent stored with the decision (noticeMail), after checking
- * that it still applies (noticeMoot). The row stays locked while SMTP talks
- * and is marked sent in the same transaction right after the server accepts,
- * so a second run (duplicate job, sweep) finds it sent and does nothing; only
- * a crash between acceptance and commit can send it twice. A failure is
- * retried at a time stored on the row, which the job and the sweep both
- * follow. Without a mailer (no SMTP_URL) the notice is kept as `outbox`,
- * rendered, and logged.
+ * that it still applies (noticeMoot). The notice is claimed in a short
+ * transaction (claimNotice) and no transaction stays open while SMTP talks;
+ * it is marked sent right after the server accepts, under that claim. A
+ * second run (duplicate job, sweep) finds it claimed or sent and does
+ * nothing; only a crash between acceptance and the record (or a send longer
+ * than the claim) can send it twice. A failure is retried at a time stored on
+ * the row, which the job and the sweep both follow. Without a mailer (no
+ * SMTP_URL) the notice is kept as `outbox`, rendered, and logged.
  */
 export async function sendNotice(
   deps: Pick<Deps, "db" | "clock" | "logger" | "config">,
@@ -37,12 +41,41 @@ export async function sendNotice(
   noticeId: string,
   schedule: RetrySchedule = NOTICE_RETRY,
 ): Promise<NoticeOutcome> {
-  return deps.db.transaction().execute(async (tx): Promise<NoticeOutcome> => {
+  const claim = await claimForSending(deps, mailer, noticeId);
+  if (claim.kind !== "claimed") return claim;
+  const { notice, mail, claimedUntil, about, smtp } = claim;
+  try {
+    await smtp.send({ id: notice.id, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
+  } catch (cause) {
+    const error = (cause as Error).message;
+    const delayMs = retryDelayMs(schedule, notice.attempts + 1);
+    const now = deps.clock.now();
+    await recordNoticeFailure(deps.db, notice.id, claimedUntil, { error, nextAttemptAt: delayMs === null ? null : new Date(now.getTime() + delayMs) });
+    if (delayMs !== null) {
+      deps.logger.warn({ ...about, attempt: notice.attempts + 1, retryInMs: delayMs, err: error }, "notice not sent; will retry");
+      return { kind: "retry", delayMs, error };
+    }
+    deps.logger.error({ ...about, attempts: notice.attempts + 1, err: error }, "NOTICE GIVEN UP: the SMTP server refused it on every attempt");
+    return { kind: "failed", error };
+  }
+  if (!(await markNoticeSent(deps.db, notice.id, deps.clock.now(), claimedUntil))) {
+    deps.logger.warn(about, "notice sent after its claim had lapsed; another run may send it again");
+  }
+  return { kind: "sent" };
+}
+
+type Claim = Exclude<NoticeOutcome, { kind: "sent" | "retry" | "failed" }> | { kind: "claimed"; notice: Notice; mail: NoticeMail; claimedUntil: Date; about: Record<string, unknown>; smtp: Mailer };
+
+/** Decides, under the notice's lock, whether this run sends it, and if so claims it and renders it; committed before SMTP is called. */
+async function claimForSending(deps: Pick<Deps, "db" | "clock" | "logger" | "config">, mailer: Mailer | null, noticeId: string): Promise<Claim> {
+  return deps.db.transaction().execute(async (tx): Promise<Claim> => {
     const notice = await lockNotice(tx, noticeId);
     if (notice === undefined) return { kind: "skipped", reason: "missing, or being sent by another run" };
     if (notice.status !== "pending") return { kind: "skipped", reason: `already ${notice.status}` };
     const now = deps.clock.now();
     if (notice.next_attempt_at !== null && notice.next_attempt_at > now) return { kind: "not_due", delayMs: notice.next_attempt_at.getTime() - now.getTime() };
+    const claimedUntil = await claimNotice(tx, notice.id, SEND_CLAIM_MS);
+    if (claimedUntil === undefined) return { kind: "skipped", reason: "being sent by another run" };
     const about = { noticeId, kind: notice.kind, subscriptionId: notice.subscription_id, cycle: notice.cycle };
     const context = await noticeContext(tx, notice);
     const data = notice.data === null ? null : noticeDataFrom(notice.kind, notice.data);
@@ -59,21 +92,7 @@ export async function sendNotice(
       deps.logger.info({ ...about, to: mail.to, subject: mail.subject, text: mail.text }, "SMTP_URL is not set: notice kept in the outbox, not sent");
       return { kind: "outbox" };
     }
-    try {
-      await mailer.send({ id: notice.id, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
-    } catch (cause) {
-      const error = (cause as Error).message;
-      const delayMs = retryDelayMs(schedule, notice.attempts + 1);
-      await recordNoticeFailure(tx, notice.id, { error, nextAttemptAt: delayMs === null ? null : new Date(now.getTime() + delayMs) });
-      if (delayMs !== null) {
-        deps.logger.warn({ ...about, attempt: notice.attempts + 1, retryInMs: delayMs, err: error }, "notice not sent; will retry");
-        return { kind: "retry", delayMs, error };
-      }
-      deps.logger.error({ ...about, attempts: notice.attempts + 1, err: error }, "NOTICE GIVEN UP: the SMTP server refused it on every attempt");
-      return { kind: "failed", error };
-    }
-    await markNoticeSent(tx, notice.id, deps.clock.now());
-    return { kind: "sent" };
+    return { kind: "claimed", notice, mail, claimedUntil, about, smtp: mailer };
   });
 }
 
