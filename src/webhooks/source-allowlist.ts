@@ -17,7 +17,7 @@ export function parseSourceAllowlist(text: string): SourceAllowlist {
     const family = isIP(address);
     const bits = family === 6 ? 128 : 32;
     const length = prefix === undefined ? bits : Number(prefix);
-    if (family === 0 || extra !== undefined || !/^\d{0,3}$/.test(prefix ?? "") || !Number.isInteger(length) || length < 0 || length > bits) throw new Error(`"${entry}" is not an address or CIDR`);
+    if (family === 0 || extra !== undefined || (prefix !== undefined && !/^\d{1,3}$/.test(prefix)) || length > bits) throw new Error(`"${entry}" is not an address or CIDR`);
     list.addSubnet(address, length, family === 6 ? "ipv6" : "ipv4");
   }
   return {

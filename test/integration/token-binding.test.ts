@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_CARDS } from "../../src/oen/simulator/index.ts";
 import { revealToken } from "../../src/vault/token-vault.ts";
 import { TokenDecryptionError } from "../../src/vault/token-cipher.ts";
+import { runSweep } from "../../src/renewals/run-sweep.ts";
+import { sealLegacyToken } from "../support/legacy-seal.ts";
 import { eventually, samplePlan, sampleSubscription, startHarness, type Harness } from "../support/harness.ts";
 import { checkoutIdOf } from "../support/webhook-capture.ts";
 
@@ -85,13 +87,35 @@ describe("a sealed card token opens only where it was sealed", () => {
     expect((await view(attacker.id)).status).toBe("incomplete");
   });
 
+  /** A subscription with a card bound; its active payment token row. */
+  const subscribe = async (customer: string) => {
+    const created = (await h.api("POST", "/v1/subscriptions", sampleSubscription("basic", customer))).json();
+    h.simulator.bindCard(checkoutIdOf(created.checkoutUrl), { cardNumber: TEST_CARDS.success, expiry: "12/39", cvc: "123", email: `${customer}@example.com` });
+    await eventually(async () => (await view(created.id)).status === "active", 20_000, `${customer} active`);
+    return h.database.db.selectFrom("payment_tokens").selectAll().where("subscription_id", "=", created.id).where("status", "=", "active").executeTakeFirstOrThrow();
+  };
+
+  it("the sweep seals again, for its own row, a stored token sealed before bindings; one that does not open is left", async () => {
+    const purpose = { actor: "test", reason: "read the token" };
+    const [legacy, damaged] = [await subscribe("cus_legacy_row"), await subscribe("cus_damaged_row")];
+    const token = await revealToken(h.database.db, h.config.tokenKeys, legacy, purpose);
+    const unbound = sealLegacyToken(h.config.tokenKeys, token);
+    await h.database.db.updateTable("payment_tokens").set({ key_id: unbound.keyId, ciphertext: unbound.ciphertext }).where("id", "=", legacy.id).execute();
+    await h.database.db.updateTable("payment_tokens").set({ ciphertext: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }).where("id", "=", damaged.id).execute();
+
+    const report = await runSweep(h.service.deps);
+    expect(report.resealedTokens).toBeGreaterThanOrEqual(1);
+    const resealed = await h.database.db.selectFrom("payment_tokens").selectAll().where("id", "=", legacy.id).executeTakeFirstOrThrow();
+    expect(resealed.ciphertext.startsWith("v2.")).toBe(true);
+    expect(resealed.key_id).toBe(h.config.tokenKeys.primaryId);
+    expect(await revealToken(h.database.db, h.config.tokenKeys, resealed, purpose)).toBe(token);
+    expect(await h.database.db.selectFrom("audit_log").select("reason").where("actor", "=", "sweep").where("subscription_id", "=", legacy.subscription_id).execute()).toEqual([
+      { reason: expect.stringMatching(/sealed before bindings/) },
+    ]);
+    expect((await h.database.db.selectFrom("payment_tokens").select("ciphertext").where("id", "=", damaged.id).executeTakeFirstOrThrow()).ciphertext).toBe("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+  });
+
   it("a stored ciphertext copied into another row does not open", async () => {
-    const subscribe = async (customer: string) => {
-      const created = (await h.api("POST", "/v1/subscriptions", sampleSubscription("basic", customer))).json();
-      h.simulator.bindCard(checkoutIdOf(created.checkoutUrl), { cardNumber: TEST_CARDS.success, expiry: "12/39", cvc: "123", email: `${customer}@example.com` });
-      await eventually(async () => (await view(created.id)).status === "active", 20_000, `${customer} active`);
-      return h.database.db.selectFrom("payment_tokens").selectAll().where("subscription_id", "=", created.id).where("status", "=", "active").executeTakeFirstOrThrow();
-    };
     const [one, two] = [await subscribe("cus_row_one"), await subscribe("cus_row_two")];
     const purpose = { actor: "test", reason: "copied ciphertext" };
     expect(await revealToken(h.database.db, h.config.tokenKeys, one, purpose)).toMatch(/^[A-Za-z0-9]+$/);
