@@ -25,6 +25,7 @@ const bodySchema = {
 } as const;
 
 const BODY_LIMIT = 64 * 1024;
+const RATE_LIMIT_ADDRESSES = 50_000;
 
 /**
  * POST /webhooks/oen: answers 200 once the webhook is durable (queue or
@@ -54,7 +55,8 @@ export async function oenWebhookRoute(app: FastifyInstance, options: { deps: Pic
     queueConnected: () => redis.status === "ready",
   };
 
-  await app.register(rateLimit, { global: false });
+  // Room for the addresses of a botnet: one the cache forgets starts a fresh window.
+  await app.register(rateLimit, { global: false, cache: RATE_LIMIT_ADDRESSES });
   app.post<{ Body: OenWebhookBody }>(
     "/webhooks/oen",
     {
