@@ -3,6 +3,7 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
+COPY bin ./bin
 COPY src ./src
 COPY workers ./workers
 COPY migrations ./migrations

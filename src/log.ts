@@ -14,11 +14,13 @@ const isSecretKey = (key: string) => {
 };
 // The signed card-update link of our emails opens a card page for whoever holds it.
 const CARD_LINK = /\/billing\/card\/[^\s"'<>?#]+/g;
+// So does the portal's entry link, for one customer's portal.
+const PORTAL_LINK = /(\/portal\/enter\?(?:[^\s"'<>#]*&)?token=)[^\s"'<>&#]+/g;
 const MAX_DEPTH = 12;
 
-/** Removes card-update link tokens from a string. */
+/** Removes card-update and portal link tokens from a string. */
 function redactText(text: string): string {
-  return text.replace(CARD_LINK, `/billing/card/${CENSOR}`);
+  return text.replace(CARD_LINK, `/billing/card/${CENSOR}`).replace(PORTAL_LINK, `$1${CENSOR}`);
 }
 
 /** A copy of `value` as JSON would see it, with secret keys censored and card links removed, at every depth. */
@@ -47,7 +49,7 @@ function redactEntries(object: object, redactItem: (item: unknown, key: string) 
   return copy;
 }
 
-// Fastify's request fields, with the card link's token taken out of the URL.
+// Fastify's request fields, with the links' tokens taken out of the URL.
 const serializers = {
   req: (req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }) => ({
     method: req.method,

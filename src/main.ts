@@ -28,6 +28,7 @@ const simulator =
         apiToken: SIMULATOR_TOKEN_PREFIX + randomBytes(24).toString("hex"),
         webhookUrl: `${config.publicUrl}/webhooks/oen`,
         port: Number(process.env.SIM_PORT ?? 3001),
+        einvoice: config.oen.einvoice,
         logger: logger.child({ component: "oen-simulator" }),
       })
     : null;

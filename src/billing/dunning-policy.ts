@@ -11,7 +11,8 @@ export type NoticeKind =
   | "card_needs_replacing"
   | "final_notice"
   | "subscription_canceled"
-  | "renewal_reminder";
+  | "renewal_reminder"
+  | "trial_will_end";
 
 export type FinalState = "unpaid" | "canceled";
 

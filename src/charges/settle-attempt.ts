@@ -37,15 +37,16 @@ const ATTENTION_RETRY_MS = 24 * 3600_000;
  * an outcome. The follow-up jobs (the next charge, a lookup) go to the outbox.
  */
 export async function settleAttempt(deps: SettleDeps, tx: Transaction<Database>, attemptId: string, settlement: Settlement, effects: SideEffects): Promise<SettleResult> {
-  const current = await tx
-    .selectFrom("charge_attempts")
-    .innerJoin("invoices", "invoices.id", "charge_attempts.invoice_id")
-    .select(["charge_attempts.invoice_id", "invoices.subscription_id"])
-    .where("charge_attempts.id", "=", attemptId)
-    .executeTakeFirstOrThrow();
   // Subscription before invoice, the order every writer locks them in (no deadlocks).
-  const subscription = await tx.selectFrom("subscriptions").select(["status", "plan_id"]).where("id", "=", current.subscription_id).forUpdate().executeTakeFirstOrThrow();
-  const invoice = await tx.selectFrom("invoices").selectAll().where("id", "=", current.invoice_id).forUpdate().executeTakeFirstOrThrow();
+  const subscription = await tx
+    .selectFrom("charge_attempts as a")
+    .innerJoin("invoices as i", "i.id", "a.invoice_id")
+    .innerJoin("subscriptions as s", "s.id", "i.subscription_id")
+    .select(["s.status", "s.plan_id", "a.invoice_id"])
+    .where("a.id", "=", attemptId)
+    .forUpdate("s")
+    .executeTakeFirstOrThrow();
+  const invoice = await tx.selectFrom("invoices").selectAll().where("id", "=", subscription.invoice_id).forUpdate().executeTakeFirstOrThrow();
   const now = deps.clock.now();
   const attempt = await tx
     .updateTable("charge_attempts")

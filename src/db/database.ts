@@ -4,6 +4,7 @@ import type { PlatformEventBody } from "../events/platform-event.ts";
 import type { AttentionCode } from "../billing/charge-codes.ts";
 import type { InvoiceInfo } from "../billing/einvoice.ts";
 import type { ProductDetail } from "../billing/product-details.ts";
+import type { ReconciliationCounts, ReconciliationDifference } from "../reconciliation/reconciliation-difference.ts";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -247,6 +248,32 @@ export interface IdempotencyKeysTable {
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** A customer's portal session; the cookie holds the random id, this row its SHA-256. */
+export interface PortalSessionsTable {
+  id_hash: string;
+  customer_id: string;
+  locale: string;
+  /** Where "back" leads (the platform's page); null for a session opened from an email. */
+  return_url: string | null;
+  expires_at: Timestamp;
+  created_at: CreatedAt;
+}
+
+export type ReconciliationStatus = "running" | "completed" | "failed";
+
+export interface ReconciliationsTable {
+  /** The Taipei calendar day, YYYY-MM-DD. */
+  date: string;
+  status: ReconciliationStatus;
+  runs: Generated<number>;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+  counts: ColumnType<ReconciliationCounts | null, string | null | undefined, string | null>;
+  differences: ColumnType<ReconciliationDifference[] | null, string | null | undefined, string | null>;
+  error: string | null;
+  event_id: string | null;
+}
+
 export interface Database {
   plans: PlansTable;
   customers: CustomersTable;
@@ -266,6 +293,8 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   notices: NoticesTable;
   platform_events: PlatformEventsTable;
+  portal_sessions: PortalSessionsTable;
+  reconciliations: ReconciliationsTable;
 }
 
 export type Plan = Selectable<PlansTable>;
@@ -276,6 +305,8 @@ export type PaymentToken = Selectable<PaymentTokensTable>;
 export type Invoice = Selectable<InvoicesTable>;
 export type ChargeAttempt = Selectable<ChargeAttemptsTable>;
 export type Refund = Selectable<RefundsTable>;
+export type PortalSession = Selectable<PortalSessionsTable>;
+export type Reconciliation = Selectable<ReconciliationsTable>;
 
 /** skipped: not sent because its moment had passed by the time it could go (skip_reason says why). */
 export type NoticeStatus = "pending" | "sent" | "failed" | "outbox" | "skipped";

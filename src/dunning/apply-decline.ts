@@ -41,7 +41,7 @@ export async function applyDecline(deps: DeclineDeps, tx: Transaction<Database>,
   if (decision.action === "final") updated = await applyFinalState(tx, effects, invoice, decision.state, now);
 
   const facts = { declineCode: attempt.code, nextRetryAt, deadline, finalState: deps.dunning.finalState };
-  for (const kind of decision.notices as Array<Exclude<NoticeKind, "renewal_reminder">>) {
+  for (const kind of decision.notices as Array<Exclude<NoticeKind, "renewal_reminder" | "trial_will_end">>) {
     await effects.notice(tx, { subscriptionId, cycle: invoice.cycle, ...noticeFor(kind, facts) });
   }
   return updated;

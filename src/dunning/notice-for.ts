@@ -9,7 +9,7 @@ export interface NoticeFacts {
 }
 
 /** The data each dunning notice carries, from what the decision established. */
-export function noticeFor(kind: Exclude<NoticeKind, "renewal_reminder">, facts: NoticeFacts): NoticeData {
+export function noticeFor(kind: Exclude<NoticeKind, "renewal_reminder" | "trial_will_end">, facts: NoticeFacts): NoticeData {
   switch (kind) {
     case "payment_failed":
       return { kind, declineCode: facts.declineCode, nextRetryAt: facts.nextRetryAt };

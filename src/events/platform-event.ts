@@ -19,6 +19,7 @@ export const PLATFORM_EVENT_TYPES = [
   "invoice.refunded",
   "invoice.double_charge_refunded",
   "customer.updated",
+  "reconciliation.differences_found",
 ] as const;
 
 export type PlatformEventType = (typeof PLATFORM_EVENT_TYPES)[number];

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Deps } from "../deps.ts";
 import type { TestClock } from "../test-clock.ts";
+import { portalRoutes } from "../portal/portal-routes.ts";
 import { adminBoard } from "./admin-board.ts";
 import { requireApiKey } from "./api-key-auth.ts";
 import { authThrottle } from "./auth-throttle.ts";
@@ -14,6 +15,8 @@ import { invoiceRoutes } from "./routes/invoice-routes.ts";
 import { oenWebhookRoute } from "./routes/oen-webhook-route.ts";
 import { paymentMethodRoutes } from "./routes/payment-method-routes.ts";
 import { planRoutes } from "./routes/plan-routes.ts";
+import { portalSessionRoutes } from "./routes/portal-session-routes.ts";
+import { reconciliationRoutes } from "./routes/reconciliation-routes.ts";
 import { subscriptionLifecycleRoutes } from "./routes/subscription-lifecycle-routes.ts";
 import { subscriptionRoutes } from "./routes/subscription-routes.ts";
 import { testClockRoutes } from "./routes/test-clock-routes.ts";
@@ -52,8 +55,12 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
     await api.register(subscriptionLifecycleRoutes, deps);
     await api.register(invoiceRoutes, deps);
     await api.register(customerRoutes, deps);
+    await api.register(portalSessionRoutes, deps);
+    await api.register(reconciliationRoutes, { db: deps.db });
     if (options.testClock !== null) await api.register(testClockRoutes, { deps, clock: options.testClock });
   });
+  // The customer portal: its session cookie and CSRF tokens are its authorization, its own security headers.
+  await app.register(portalRoutes, { prefix: "/portal", deps });
   await app.register(adminBoard, { queues: deps.queues.all, user: deps.config.admin.user, password: deps.config.admin.password });
   return app;
 }

@@ -3,7 +3,7 @@
 // transitions: a guarded UPDATE … WHERE status allows it, returning the row
 // when it applied (undefined when the guard refused), with the events and
 // jobs it causes written to the outbox in the caller's transaction.
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { AttentionCode } from "../billing/charge-codes.ts";
 import type { ChargeAttempt, Database, Invoice, Plan } from "../db/database.ts";
 import { newId } from "../ids.ts";
@@ -91,9 +91,14 @@ export async function createProration(db: Db, input: { subscriptionId: string; c
 
 /** open → void for one invoice (a declined proration: the plan change it paid for does not happen). */
 export async function voidInvoice(db: Db, invoiceId: string, now: Date): Promise<Invoice | undefined> {
+  return closeUnpaid(db, invoiceId, "void", now);
+}
+
+/** open → an end that is not paid: nothing more is collected on it. */
+async function closeUnpaid(db: Db, invoiceId: string, status: "void" | "uncollectible", now: Date): Promise<Invoice | undefined> {
   return db
     .updateTable("invoices")
-    .set({ status: "void", next_attempt_at: null, dunning_deadline_at: null, updated_at: now })
+    .set({ status, next_attempt_at: null, dunning_deadline_at: null, updated_at: now })
     .where("id", "=", invoiceId)
     .where("status", "=", "open")
     .returningAll()
@@ -212,13 +217,7 @@ export async function holdForAttention(db: Db, effects: SideEffects, invoiceId: 
 
 /** open → uncollectible: dunning gave up on it. */
 export async function markUncollectible(db: Db, invoiceId: string, now: Date): Promise<Invoice | undefined> {
-  return db
-    .updateTable("invoices")
-    .set({ status: "uncollectible", next_attempt_at: null, dunning_deadline_at: null, updated_at: now })
-    .where("id", "=", invoiceId)
-    .where("status", "=", "open")
-    .returningAll()
-    .executeTakeFirst();
+  return closeUnpaid(db, invoiceId, "uncollectible", now);
 }
 
 /** open → void for every open invoice of an ended subscription: nothing of it is collected any more. */
@@ -231,4 +230,22 @@ export async function voidOpenInvoices(db: Db, subscriptionId: string, now: Date
     .returning("id")
     .execute();
   return voided.map((row) => row.id);
+}
+
+/**
+ * Money given back of a paid invoice's own charge: `amount_refunded` grows,
+ * never past the invoice's amount (the guard, and a check constraint behind
+ * it). Undefined when the guard refused (not paid, or more than is left),
+ * which the caller must report: the refund happened at Oen. A double
+ * charge's refund is not the invoice's money and never comes here.
+ */
+export async function recordRefund(db: Db, invoiceId: string, amount: number): Promise<Invoice | undefined> {
+  return db
+    .updateTable("invoices")
+    .set((eb) => ({ amount_refunded: eb("amount_refunded", "+", amount), updated_at: sql<Date>`now()` }))
+    .where("id", "=", invoiceId)
+    .where("status", "=", "paid")
+    .where(sql<boolean>`amount_refunded + ${amount} <= amount`)
+    .returningAll()
+    .executeTakeFirst();
 }

@@ -12,6 +12,7 @@ const DATE_FIELDS: { [K in NoticeKind]: ReadonlyArray<DateFields<K>> } = {
   final_notice: ["lastRetryAt"],
   subscription_canceled: [],
   renewal_reminder: ["renewsAt"],
+  trial_will_end: ["trialEnd"],
 };
 
 /** The facts of a notice as its `data` column holds them (the kind has its own column). */

@@ -19,7 +19,7 @@ const ENDED: ReadonlySet<SubscriptionStatus> = new Set(["canceled", "incomplete_
  * notice is moot once its invoice is settled (paid, void, written off) or the
  * subscription ended; a renewal reminder once the renewal happened, its time
  * passed, or the subscription will not renew. A cancellation notice always
- * applies. `data` is null for notices stored before intents (no facts kept).
+ * applies; a trial's end notice only while the trial runs. `data` is null for notices stored before intents (no facts kept).
  * Pure.
  */
 export function noticeMoot(notice: { kind: NoticeData["kind"]; cycle: number }, data: NoticeData | null, state: NoticeState, now: Date): string | null {
@@ -31,6 +31,11 @@ export function noticeMoot(notice: { kind: NoticeData["kind"]; cycle: number }, 
       if (state.cancelAtPeriodEnd) return "the subscription ends at the period end";
       if (state.currentCycle >= notice.cycle) return `the renewal to cycle ${notice.cycle} happened`;
       if (data?.kind === "renewal_reminder" && data.renewsAt.getTime() <= now.getTime()) return "the renewal time has passed";
+      return null;
+    case "trial_will_end":
+      if (state.subscriptionStatus !== "trialing") return `the subscription is ${state.subscriptionStatus}`;
+      if (state.cancelAtPeriodEnd) return "the subscription ends with the trial";
+      if (data?.kind === "trial_will_end" && data.trialEnd.getTime() <= now.getTime()) return "the trial has ended";
       return null;
     case "payment_failed":
     case "card_expired":

@@ -28,6 +28,7 @@ export async function claimNotice(db: Kysely<Database>, id: string, leaseMs: num
 }
 
 export interface NoticeContext {
+  customerId: string;
   email: string;
   customerName: string;
   locale: string;
@@ -48,6 +49,7 @@ export async function noticeContext(db: Kysely<Database>, notice: Pick<Notice, "
     .innerJoin("plans as p", "p.id", "s.plan_id")
     .leftJoin("invoices as i", (join) => join.onRef("i.subscription_id", "=", "s.id").on("i.cycle", "=", notice.cycle))
     .select([
+      "c.id as customerId",
       "c.email",
       "c.name as customerName",
       "c.locale",

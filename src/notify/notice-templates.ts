@@ -15,7 +15,9 @@ export type NoticeData =
   /** lastRetryAt: when the final state comes; withRetry: whether a last charge is tried then (soft declines) or only a new card helps (hard ones). */
   | { kind: "final_notice"; lastRetryAt: Date; withRetry: boolean; finalState: FinalState }
   | { kind: "subscription_canceled"; cause: "dunning" | "request" }
-  | { kind: "renewal_reminder"; renewsAt: Date };
+  | { kind: "renewal_reminder"; renewsAt: Date }
+  /** trialEnd: when the trial ends and the first charge is made. */
+  | { kind: "trial_will_end"; trialEnd: Date };
 
 /** What the worker reads and signs when it sends a notice. */
 export interface NoticeSubject {
@@ -25,6 +27,8 @@ export interface NoticeSubject {
   amount: number;
   /** A card-update link signed at send time, so it is valid for its whole life from the moment the customer gets it. */
   cardUpdateUrl: string;
+  /** The portal entry of this subscription (signed at send time like the card link): where a dunning notice sends the customer. */
+  portalUrl: string;
 }
 
 /** A notice's data with what it is about: everything its words need. */
@@ -36,21 +40,26 @@ export interface NoticeTemplate {
   greeting: string;
   paragraphs: string[];
   action: { label: string; url: string } | null;
+  /** A second way to the same end (the card page itself, beside the portal). */
+  alternative: { label: string; url: string } | null;
   footer: string;
 }
 
-type Body = Omit<NoticeTemplate, "greeting" | "footer">;
+type Body = Omit<NoticeTemplate, "greeting" | "footer" | "alternative">;
 type KindTemplates = { [K in NoticeKind]: (content: Extract<NoticeContent, { kind: K }>, format: NoticeFormat) => Body };
 
 interface LocaleTemplates {
   greeting(name: string): string;
   footer: string;
+  /** The card page itself, offered under a dunning notice's link to the portal. */
+  cardPage: string;
   kinds: KindTemplates;
 }
 
 const zhTW: LocaleTemplates = {
   greeting: (name) => `${name} 您好：`,
   footer: "此信件由系統自動發送，請勿直接回覆。",
+  cardPage: "或直接前往更換卡片頁面",
   kinds: {
     payment_failed: (c, f) => ({
       subject: `「${c.planName}」本期扣款未成功`,
@@ -60,7 +69,7 @@ const zhTW: LocaleTemplates = {
           ? "請點下方連結更新付款卡片，以免訂閱中斷。"
           : `我們將於 ${f.date(c.nextRetryAt)} 再次扣款，您不需要做任何事。若想改用其他卡片，請點下方連結更新。`,
       ],
-      action: { label: "更新付款卡片", url: c.cardUpdateUrl },
+      action: { label: "更新付款卡片", url: c.portalUrl },
     }),
     card_expired: (c, f) => ({
       subject: `「${c.planName}」的付款卡片已過期`,
@@ -68,7 +77,7 @@ const zhTW: LocaleTemplates = {
         `您用於「${c.planName}」的卡片已過期，本期費用 ${f.amount(c.amount)} 無法扣款。`,
         `請${c.deadline === null ? "" : `於 ${f.date(c.deadline)} 前`}點下方連結綁定新卡片，以免訂閱中斷。`,
       ],
-      action: { label: "綁定新卡片", url: c.cardUpdateUrl },
+      action: { label: "綁定新卡片", url: c.portalUrl },
     }),
     card_needs_replacing: (c, f) => ({
       subject: `請更換「${c.planName}」的付款卡片`,
@@ -76,7 +85,7 @@ const zhTW: LocaleTemplates = {
         `「${c.planName}」本期費用 ${f.amount(c.amount)} 無法以目前的卡片扣款，原因：${f.reason(c.declineCode)}。`,
         `請${c.deadline === null ? "" : `於 ${f.date(c.deadline)} 前`}點下方連結改用其他卡片，以免訂閱中斷。`,
       ],
-      action: { label: "更換付款卡片", url: c.cardUpdateUrl },
+      action: { label: "更換付款卡片", url: c.portalUrl },
     }),
     final_notice: (c, f) => ({
       subject: `「${c.planName}」即將${c.finalState === "canceled" ? "取消" : "暫停"}`,
@@ -87,7 +96,7 @@ const zhTW: LocaleTemplates = {
           : `若在 ${f.date(c.lastRetryAt)} 前仍未更新付款卡片，您的訂閱將會${c.finalState === "canceled" ? "取消" : "暫停"}。`,
         "請點下方連結更新付款卡片。",
       ],
-      action: { label: "更新付款卡片", url: c.cardUpdateUrl },
+      action: { label: "更新付款卡片", url: c.portalUrl },
     }),
     subscription_canceled: (c, f) => ({
       subject: `「${c.planName}」訂閱已取消`,
@@ -98,6 +107,14 @@ const zhTW: LocaleTemplates = {
         "感謝您的支持，歡迎隨時再次訂閱。",
       ],
       action: null,
+    }),
+    trial_will_end: (c, f) => ({
+      subject: `「${c.planName}」免費試用即將結束`,
+      paragraphs: [
+        `您的「${c.planName}」免費試用將於 ${f.date(c.trialEnd)} 結束，屆時將以您綁定的卡片扣款 ${f.amount(c.amount)}，之後每期自動續訂。`,
+        "若不想繼續訂閱，請在試用結束前取消；若需更換卡片，請點下方連結。",
+      ],
+      action: { label: "更換付款卡片", url: c.cardUpdateUrl },
     }),
     renewal_reminder: (c, f) => ({
       subject: `「${c.planName}」即將續訂`,
@@ -113,6 +130,7 @@ const zhTW: LocaleTemplates = {
 const en: LocaleTemplates = {
   greeting: (name) => `Hello ${name},`,
   footer: "This message was sent automatically; please do not reply to it.",
+  cardPage: "Or go straight to the card page",
   kinds: {
     payment_failed: (c, f) => ({
       subject: `Your payment for ${c.planName} did not go through`,
@@ -122,7 +140,7 @@ const en: LocaleTemplates = {
           ? "Please update your card with the link below to keep your subscription."
           : `We will try again on ${f.date(c.nextRetryAt)}; you do not need to do anything. To use a different card, update it with the link below.`,
       ],
-      action: { label: "Update your card", url: c.cardUpdateUrl },
+      action: { label: "Update your card", url: c.portalUrl },
     }),
     card_expired: (c, f) => ({
       subject: `The card for ${c.planName} has expired`,
@@ -130,7 +148,7 @@ const en: LocaleTemplates = {
         `The card you use for ${c.planName} has expired, so we could not charge ${f.amount(c.amount)}.`,
         `Please add a new card with the link below${c.deadline === null ? "" : ` by ${f.date(c.deadline)}`} to keep your subscription.`,
       ],
-      action: { label: "Add a new card", url: c.cardUpdateUrl },
+      action: { label: "Add a new card", url: c.portalUrl },
     }),
     card_needs_replacing: (c, f) => ({
       subject: `Please replace the card for ${c.planName}`,
@@ -138,7 +156,7 @@ const en: LocaleTemplates = {
         `We could not charge ${f.amount(c.amount)} for ${c.planName} to your current card: ${f.reason(c.declineCode)}.`,
         `Please switch to another card with the link below${c.deadline === null ? "" : ` by ${f.date(c.deadline)}`} to keep your subscription.`,
       ],
-      action: { label: "Use another card", url: c.cardUpdateUrl },
+      action: { label: "Use another card", url: c.portalUrl },
     }),
     final_notice: (c, f) => ({
       subject: c.withRetry ? `Last attempt to renew ${c.planName}` : `${c.planName}: a new card is needed by ${f.date(c.lastRetryAt)}`,
@@ -149,7 +167,7 @@ const en: LocaleTemplates = {
           : `If no new card is added by ${f.date(c.lastRetryAt)}, your subscription will be ${c.finalState === "canceled" ? "canceled" : "suspended"}.`,
         "To avoid this, update your card with the link below.",
       ],
-      action: { label: "Update your card", url: c.cardUpdateUrl },
+      action: { label: "Update your card", url: c.portalUrl },
     }),
     subscription_canceled: (c, f) => ({
       subject: `Your ${c.planName} subscription has been canceled`,
@@ -160,6 +178,14 @@ const en: LocaleTemplates = {
         "Thank you for being with us. You are welcome to subscribe again at any time.",
       ],
       action: null,
+    }),
+    trial_will_end: (c, f) => ({
+      subject: `Your ${c.planName} trial ends on ${f.date(c.trialEnd)}`,
+      paragraphs: [
+        `Your free trial of ${c.planName} ends on ${f.date(c.trialEnd)}. Then ${f.amount(c.amount)} will be charged to your card on file, and the subscription renews every period.`,
+        "To stop, cancel before the trial ends. To use a different card, update it with the link below.",
+      ],
+      action: { label: "Update your card", url: c.cardUpdateUrl },
     }),
     renewal_reminder: (c, f) => ({
       subject: `${c.planName} renews on ${f.date(c.renewsAt)}`,
@@ -179,5 +205,7 @@ export function noticeTemplate(content: NoticeContent, locale: Locale, format: N
   const templates = TEMPLATES[locale];
   // The compiler cannot follow `content.kind` into the mapped type; KindTemplates guarantees the pairing.
   const body = (templates.kinds[content.kind] as (c: NoticeContent, f: NoticeFormat) => Body)(content, format);
-  return { ...body, greeting: templates.greeting(content.customerName), footer: templates.footer };
+  // A link to the portal keeps the card page one click away too.
+  const alternative = body.action?.url === content.portalUrl ? { label: templates.cardPage, url: content.cardUpdateUrl } : null;
+  return { ...body, alternative, greeting: templates.greeting(content.customerName), footer: templates.footer };
 }

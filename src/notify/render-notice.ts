@@ -12,7 +12,8 @@ export interface RenderedNotice {
 /** A notice as an email: plain text, and simple HTML for clients that prefer it. Dates in `timeZone`. */
 export function renderNotice(content: NoticeContent, locale: Locale, timeZone: string): RenderedNotice {
   const t = noticeTemplate(content, locale, noticeFormat(locale, timeZone));
-  const text = [t.greeting, ...t.paragraphs, ...(t.action === null ? [] : [`${t.action.label}:\n${t.action.url}`]), `-- \n${t.footer}`].join("\n\n");
+  const links = [t.action, t.alternative].filter((link) => link !== null);
+  const text = [t.greeting, ...t.paragraphs, ...links.map((link) => `${link.label}:\n${link.url}`), `-- \n${t.footer}`].join("\n\n");
   const paragraph = (inner: string, style = "") => `<p${style === "" ? "" : ` style="${style}"`}>${inner}</p>`;
   const html = [
     "<!DOCTYPE html>",
@@ -28,6 +29,7 @@ export function renderNotice(content: NoticeContent, locale: Locale, timeZone: s
           ),
           paragraph(escapeHtml(t.action.url), "font-size: small; color: #555; word-break: break-all;"),
         ]),
+    ...(t.alternative === null ? [] : [paragraph(`<a href="${escapeHtml(t.alternative.url)}">${escapeHtml(t.alternative.label)}</a>`, "font-size: small;")]),
     paragraph(escapeHtml(t.footer), "font-size: small; color: #777;"),
     "</body></html>",
   ].join("\n");

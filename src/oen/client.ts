@@ -4,7 +4,17 @@ import { classifyOenExchange, type OenVerdict } from "./classify-oen-exchange.ts
 import { OenConfigError, OenError, OenUnavailableError } from "./errors.ts";
 import { sendOenRequest, type OenRequest, type OenTransport } from "./send-oen-request.ts";
 import type { UnknownReason } from "../billing/charge-codes.ts";
-import type { ChargeOutcome, CheckoutTokenRequest, OenTransaction, OenTransactionStatus, RefundOutcome, RefundRequest, TokenChargeRequest } from "./types.ts";
+import type {
+  ChargeOutcome,
+  CheckoutTokenRequest,
+  OenTransaction,
+  OenTransactionStatus,
+  RefundOutcome,
+  RefundRequest,
+  TokenChargeRequest,
+  TransactionListPage,
+  TransactionListQuery,
+} from "./types.ts";
 
 export interface OenClientOptions {
   apiUrl: string;
@@ -30,6 +40,12 @@ export interface OenClient {
   chargeToken(request: TokenChargeRequest): Promise<ChargeOutcome>;
   /** Every transaction of an order (failed ones too); [] when none. */
   listOrderTransactions(orderId: string): Promise<OenTransaction[]>;
+  /**
+   * One page (50, newest first) of every payment of the merchant's domain created in the Taipei
+   * days `start` to `end` (YYYY-MM-DD, both included; Oen wants both or neither). `page`: the
+   * marker of the previous page. Not only our charges: other sources' `C…` payments too.
+   */
+  listTransactions(query: TransactionListQuery): Promise<TransactionListPage>;
   /** One transaction by its 27-char id or its P-number; `status` and `refundAmount` settle an unknown refund. */
   getTransaction(id: string): Promise<OenTransaction>;
   /**
@@ -38,6 +54,8 @@ export interface OenClient {
    */
   refund(transactionHid: string, request: RefundRequest): Promise<RefundOutcome>;
 }
+
+const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 // Reasons worth another try of a safe call; C026 and undocumented answers will not change by retrying.
 const RETRYABLE: ReadonlySet<UnknownReason> = new Set(["timeout", "connection", "http_5xx", "gateway_timeout", "F0001"]);
@@ -135,6 +153,20 @@ export function createOenClient(options: OenClientOptions): OenClient {
       return safeCall({ method: "GET", path: `/order/${encodeURIComponent(orderId)}/transactions` }, (data) => {
         const transactions = field(data, "transactions");
         return Array.isArray(transactions) ? (transactions as OenTransaction[]) : undefined;
+      });
+    },
+
+    async listTransactions(query) {
+      for (const [name, value] of [["start", query.start], ["end", query.end]] as const) {
+        if (!CALENDAR_DATE.test(value)) throw new RangeError(`${name} must be a date YYYY-MM-DD (got "${value}")`);
+      }
+      const search = new URLSearchParams({ start: query.start, end: query.end });
+      if (query.page != null) search.set("page", query.page);
+      return safeCall({ method: "GET", path: `/transactions?${search}` }, (data) => {
+        const transactions = field(data, "transactions");
+        const page = field(data, "page");
+        if (!Array.isArray(transactions) || (page !== null && typeof page !== "string")) return undefined;
+        return { transactions: transactions as OenTransaction[], page };
       });
     },
 

@@ -42,7 +42,7 @@ export type OenTransactionStatus =
 
 /** Oen's Transaction object (only the fields we read). */
 export interface OenTransaction {
-  id: string; // "P" + date + 8 chars, 17 chars
+  id: string; // "P" + date + 8 chars, 17 chars; in GET /transactions, "C…" for payments not made through the API
   transactionId: string; // 27-char internal id
   action?: string;
   amount: number;
@@ -56,6 +56,20 @@ export interface OenTransaction {
   refundAmount?: number;
   refundedAt?: string;
   productDetails?: ProductDetail[];
+}
+
+/** GET /transactions: whole Taipei days, `YYYY-MM-DD`, both included; `page` from the previous answer. */
+export interface TransactionListQuery {
+  start: string;
+  end: string;
+  page?: string | null;
+}
+
+export interface TransactionListPage {
+  /** Without productDetails; amounts of `C…` adjustments are negative. */
+  transactions: OenTransaction[];
+  /** The next page's marker; null on the last page (a full page may be followed by an empty one). */
+  page: string | null;
 }
 
 /** Body of a `purpose: "token"` webhook. */

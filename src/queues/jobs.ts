@@ -34,6 +34,12 @@ export interface LegacyOtherWebhookJob {
 
 export type WebhookJob = TokenWebhookJob | LegacyOtherWebhookJob;
 
+/** The job of a delivery kept in Postgres: ids only (rows of versions before 2026-12 hold whole jobs, other purposes too). */
+export function webhookJobFor(delivery: Record<string, unknown>): WebhookJob {
+  if (delivery.kind === "other") return { kind: "other", purpose: String(delivery.purpose ?? "") };
+  return { kind: "token", checkoutId: String(delivery.checkoutId ?? "") };
+}
+
 export interface ChargeJob {
   invoiceId: string;
 }
@@ -45,6 +51,16 @@ export interface ResolveAttemptJob {
 export interface RefundJob {
   refundId: string;
 }
+
+/** The renewal scheduler's tick (runSweep). */
+export type SweepJob = Record<string, never>;
+
+/** The daily reconciliation of one Taipei day, YYYY-MM-DD. */
+export interface ReconcileJob {
+  date: string;
+}
+
+export type RenewalsJob = SweepJob | ReconcileJob;
 
 export interface NoticeJob {
   noticeId: string;
@@ -65,4 +81,5 @@ export const jobIds = {
   tokenWebhook: (checkoutId: string, digest: string) => `oen-token-${checkoutId}-${digest}`,
   notice: (noticeId: string) => `notice-${noticeId}`,
   event: (eventId: string) => `event-${eventId}`,
+  reconcile: (date: string) => `reconcile-${date}`,
 };

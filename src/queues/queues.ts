@@ -1,20 +1,23 @@
-import { Queue, type ConnectionOptions } from "bullmq";
+import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
 import { QUEUE_NAMES } from "./queue-names.ts";
-import type { ChargeJob, NotificationJob, RefundJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
+import type { ChargeJob, NotificationJob, RefundJob, RenewalsJob, ResolveAttemptJob, WebhookJob } from "./jobs.ts";
 
 export interface Queues {
   webhooks: Queue<WebhookJob>;
-  renewals: Queue<Record<string, never>>;
+  renewals: Queue<RenewalsJob>;
   charges: Queue<ChargeJob | RefundJob>;
   lookups: Queue<ResolveAttemptJob>;
   notifications: Queue<NotificationJob>;
   all: Queue[];
+  /** The connection the queues were made with, for pipelined reads of job state. */
+  redis: Redis;
   close(): Promise<void>;
 }
 
 const DAY_SECONDS = 24 * 3600;
 
-export function createQueues(connection: ConnectionOptions, prefix: string, onError: (error: Error) => void = () => {}): Queues {
+export function createQueues(connection: Redis, prefix: string, onError: (error: Error) => void = () => {}): Queues {
   const webhooks = new Queue<WebhookJob>(QUEUE_NAMES.webhooks, {
     connection,
     prefix,
@@ -27,7 +30,7 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
       removeOnFail: { age: 7 * DAY_SECONDS, count: 5_000 },
     },
   });
-  const renewals = new Queue<Record<string, never>>(QUEUE_NAMES.renewals, {
+  const renewals = new Queue<RenewalsJob>(QUEUE_NAMES.renewals, {
     connection,
     prefix,
     defaultJobOptions: { removeOnComplete: { count: 100 }, removeOnFail: { count: 1000 } },
@@ -78,6 +81,7 @@ export function createQueues(connection: ConnectionOptions, prefix: string, onEr
     lookups,
     notifications,
     all,
+    redis: connection,
     async close() {
       await Promise.all(all.map((q) => q.close()));
     },

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database, Invoice, Refund } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
-import { recordRefund } from "../invoices/record-refund.ts";
+import { recordRefund } from "../invoices/invoice-transitions.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
 import { invoiceSummary } from "../subscriptions/subscription-view.ts";
 import { refundView } from "./refund-view.ts";

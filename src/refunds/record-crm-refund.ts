@@ -13,6 +13,8 @@ export interface CrmRefundInput {
   /** The transaction's `refundAmount` at Oen. */
   amount: number;
   reason: string | null;
+  /** A duplicate transaction of the invoice (not its own charge) given back: the double charge's refund, outside amount_refunded. */
+  doubleCharge?: boolean;
 }
 
 export type RecordCrmRefundResult =
@@ -23,7 +25,8 @@ export type RecordCrmRefundResult =
 /**
  * Records, in the caller's transaction, a refund made in Oen's CRM that the reconciliation
  * found: `succeeded` at once (nothing is sent), with the invoice's `amount_refunded` and the
- * `invoice.refunded` event like any other refund.
+ * `invoice.refunded` event like any other refund (a double charge's: no amount_refunded, and
+ * `invoice.double_charge_refunded`).
  */
 export async function recordCrmRefund(
   deps: Pick<Deps, "clock" | "logger">,
@@ -43,7 +46,7 @@ export async function recordCrmRefund(
       oen_transaction_hid: input.oenTransactionHid,
       amount: input.amount,
       reason: input.reason,
-      cause: "crm",
+      cause: input.doubleCharge === true ? "double_charge" : "crm",
       status: "succeeded",
       sent_at: null,
       code: null,

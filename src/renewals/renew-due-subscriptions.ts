@@ -1,35 +1,49 @@
-import type { Invoice, Plan } from "../db/database.ts";
+import type { Plan } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
-import { cancel, endTrial, renew } from "../subscriptions/subscription-transitions.ts";
+import { cancel, endTrial, renew, renewDue, type RenewedInvoice } from "../subscriptions/subscription-transitions.ts";
 
 export interface RenewalBatch {
-  renewed: Invoice[];
+  /** Invoices opened in bulk, for the caller to enqueue after the commit. */
+  renewed: RenewedInvoice[];
+  /** Invoices opened one by one (a trial's end, a downgrade): the outbox enqueues them. */
+  renewedOneByOne: number;
   canceled: string[];
   /** Subscriptions claimed by this batch, renewed or not: fewer than the limit means nothing more is due. */
   claimed: number;
 }
 
 /**
- * Claims up to `limit` subscriptions whose period has ended (FOR UPDATE SKIP
- * LOCKED, so concurrent sweeps split the work), and for each either ends it
- * (cancel at period end) or opens the next period and its invoice, whose
- * charge the outbox enqueues after the commit.
+ * Renews up to `limit` subscriptions whose period has ended (FOR UPDATE SKIP
+ * LOCKED, so concurrent sweeps split the work): the plain ones in one
+ * statement (renewDue), then, one by one, those with something to apply at
+ * the period's end (a cancel, a trial's end, a pending downgrade). The new
+ * invoices are returned for the caller to enqueue after the commit.
  */
 export async function renewDueSubscriptions(deps: Pick<Deps, "db" | "clock" | "config">, limit: number, effects: SideEffects): Promise<RenewalBatch> {
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock.now();
+    const zone = deps.config.billingTimezone;
+    const plain = await renewDue(tx, { now, limit, jitterMs: deps.config.renewalJitterMs, zone });
+    const batch: RenewalBatch = { renewed: plain, renewedOneByOne: 0, canceled: [], claimed: plain.length };
+    if (plain.length === limit) return batch;
     const due = await tx
       .selectFrom("subscriptions")
       .selectAll()
       .where("next_renewal_at", "<=", now)
-      .where((eb) => eb.or([eb("status", "in", ["active", "trialing"]), eb("cancel_at_period_end", "=", true)]))
+      .where((eb) =>
+        eb.or([
+          eb("cancel_at_period_end", "=", true),
+          eb("status", "=", "trialing"),
+          eb.and([eb("status", "=", "active"), eb("pending_plan_id", "is not", null)]),
+        ]),
+      )
       .orderBy("next_renewal_at")
-      .limit(limit)
+      .limit(limit - plain.length)
       .forUpdate()
       .skipLocked()
       .execute();
-    const batch: RenewalBatch = { renewed: [], canceled: [], claimed: due.length };
+    batch.claimed += due.length;
     // Month start renews thousands of subscriptions of a few plans: each plan is read once a batch.
     const plans = new Map<string, Plan>();
     for (const subscription of due) {
@@ -44,14 +58,14 @@ export async function renewDueSubscriptions(deps: Pick<Deps, "db" | "clock" | "c
       plans.set(plan.id, plan);
       if (subscription.status === "trialing") {
         // Plan changes during a trial apply at once, so nothing is pending here.
-        const ended = await endTrial(tx, effects, { subscription, plan, now, zone: deps.config.billingTimezone });
-        if (ended?.invoice !== undefined) batch.renewed.push(ended.invoice);
+        const ended = await endTrial(tx, effects, { subscription, plan, now, zone });
+        if (ended?.invoice !== undefined) batch.renewedOneByOne++;
         continue;
       }
       // Renewals due at the same moment (month start) are spread over the jitter window.
       const dueAt = new Date(now.getTime() + Math.floor(Math.random() * (deps.config.renewalJitterMs + 1)));
-      const renewed = await renew(tx, effects, { subscription, plan, dueAt, now, zone: deps.config.billingTimezone });
-      if (renewed?.invoice !== undefined) batch.renewed.push(renewed.invoice);
+      const renewed = await renew(tx, effects, { subscription, plan, dueAt, now, zone });
+      if (renewed?.invoice !== undefined) batch.renewedOneByOne++;
     }
     return batch;
   });

@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { abandonedAfterMs } from "../charges/abandoned-after.ts";
 import type { Deps } from "../deps.ts";
-import { enqueueCharge, enqueueResolve } from "../queues/enqueue.ts";
+import { enqueueMissingCharges, enqueueNewCharges, enqueueResolve } from "../queues/enqueue.ts";
 import { endExpiredDunning } from "../dunning/end-expired-dunning.ts";
 import { queueNewCardFinalNotices } from "../dunning/queue-new-card-final-notices.ts";
 import { enqueuePendingEvents } from "../events/enqueue-event.ts";
@@ -9,6 +9,8 @@ import { enqueuePendingNotices } from "../notify/enqueue-notice.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
 import { expireIncompleteSubscriptions } from "../subscriptions/expire-incomplete.ts";
 import { queueRenewalReminders } from "./queue-renewal-reminders.ts";
+import { queueTrialEndingNotices } from "./queue-trial-ending-notices.ts";
+import { enqueueDueReconciliation } from "../reconciliation/enqueue-due-reconciliation.ts";
 import { enqueueRefund } from "../refunds/enqueue-refund.ts";
 import { pendingRefunds } from "../refunds/pending-refunds.ts";
 import { resealUnboundTokens } from "../vault/token-vault.ts";
@@ -31,11 +33,15 @@ export interface SweepReport {
   reminders: number;
   noticesEnqueued: number;
   eventsEnqueued: number;
+  /** The Taipei day whose daily reconciliation this tick enqueued, if any. */
+  reconciliationEnqueued: string | null;
   /** Steps that threw this tick (logged; retried next tick). */
   failedSteps: string[];
 }
 
 const BATCH = 200;
+// Renewals per statement: large, since each is a few rows of one set-based statement.
+const RENEW_BATCH = 5_000;
 const MAX_BATCHES = 25;
 
 /**
@@ -59,6 +65,7 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     reminders: 0,
     noticesEnqueued: 0,
     eventsEnqueued: 0,
+    reconciliationEnqueued: null,
     failedSteps: [],
   };
   // A step that throws is logged and skipped; it must not keep the others (renewals above all) from running.
@@ -71,8 +78,6 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     }
   };
   const effects = createSideEffects(deps);
-  // Invoices this tick created and enqueued already; the due-invoice step skips them.
-  const enqueued = new Set<string>();
 
   await step("relay webhook inbox", async () => {
     report.relayedWebhooks = await relayWebhookInbox(deps);
@@ -84,29 +89,30 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     report.expired = (await expireIncompleteSubscriptions(deps)).length;
   });
   await step("renew", async () => {
-    for (let batch = 0; batch < MAX_BATCHES; batch++) {
-      const { renewed, canceled, claimed } = await renewDueSubscriptions(deps, BATCH, effects);
+    // Until nothing is due (month start: 100,000 in batches), or the tick has run long enough.
+    const until = Date.now() + deps.config.renewalSweepIntervalMs / 2;
+    for (;;) {
+      const { renewed, renewedOneByOne, canceled, claimed } = await renewDueSubscriptions(deps, RENEW_BATCH, effects);
+      await enqueueNewCharges(deps, renewed);
       await effects.flush();
-      report.renewed += renewed.length;
+      report.renewed += renewed.length + renewedOneByOne;
       report.canceled += canceled.length;
-      for (const invoice of renewed) enqueued.add(invoice.id);
-      report.chargesEnqueued += renewed.length;
-      if (claimed < BATCH) break;
+      report.chargesEnqueued += renewed.length + renewedOneByOne;
+      if (claimed < RENEW_BATCH || Date.now() > until) break;
     }
   });
   await step("due invoices", async () => {
-    // Every collectable invoice that is due, whether or not its job survived.
+    // The backstop for jobs Redis lost or a crash never enqueued: invoices due for longer than a
+    // tick, whose job should have run by now. Their jobs are checked in one pipelined round trip.
     const due = await deps.db
       .selectFrom("invoices")
       .select(["id", "attempt_count"])
       .where("status", "=", "open")
-      .where("next_attempt_at", "<=", deps.clock.now())
+      .where("next_attempt_at", "<=", new Date(deps.clock.now().getTime() - deps.config.renewalSweepIntervalMs))
       .orderBy("next_attempt_at")
       .limit(BATCH * MAX_BATCHES)
       .execute();
-    const missing = due.filter((invoice) => !enqueued.has(invoice.id));
-    for (const invoice of missing) await enqueueCharge(deps, invoice);
-    report.chargesEnqueued += missing.length;
+    report.chargesEnqueued += await enqueueMissingCharges(deps, due);
   });
   await step("unresolved attempts", async () => {
     // Attempts whose outcome is unknown, including those a crashed worker left `sending`; each
@@ -137,12 +143,16 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
   });
   await step("renewal reminders", async () => {
     report.reminders = await queueRenewalReminders(deps, effects);
+    report.reminders += await queueTrialEndingNotices(deps, effects);
   });
   await effects.flush();
   await step("pending notices and events", async () => {
     // Notices and events whose jobs were lost (a crash before enqueueing, a Redis flush).
     report.noticesEnqueued = await enqueuePendingNotices(deps);
     report.eventsEnqueued = await enqueuePendingEvents(deps);
+  });
+  await step("daily reconciliation", async () => {
+    report.reconciliationEnqueued = await enqueueDueReconciliation(deps);
   });
   return report;
 }

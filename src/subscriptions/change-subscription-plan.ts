@@ -12,6 +12,8 @@ export interface PlanChangeRequest {
   prorate?: boolean;
   /** Default: an upgrade now, a downgrade (or the same price) at the period's end. */
   effective?: "now" | "period_end";
+  /** The proration the customer was shown (the portal): another amount now is refused, never charged. */
+  expectedProration?: number;
 }
 
 export type PlanChangeResult =
@@ -69,6 +71,9 @@ export async function changeSubscriptionPlan(deps: Deps, subscriptionId: string,
     const periodStart = subscription.current_period_start!;
     const periodEnd = subscription.current_period_end!;
     const amount = prorationAmount({ oldAmount: current.amount, newAmount: next.amount, periodStart, periodEnd, at: now });
+    if (request.expectedProration !== undefined && request.expectedProration !== amount) {
+      return refused(409, "proration_changed", `the prorated amount is now ${amount} TWD, not ${request.expectedProration}: confirm the new amount`);
+    }
     if (amount === 0) {
       await changePlan(tx, effects, { id: subscriptionId, fromPlanId: current.id, toPlanId: next.id, now });
       return { kind: "changed", invoice: null };

@@ -20,7 +20,7 @@
 // a guarded UPDATE … WHERE status allows it, returning the row when it applied
 // (undefined when the guard refused), with the events, notices and jobs it
 // causes written to the outbox in the caller's transaction.
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { periodBounds, periodIndexAt } from "../billing/periods.ts";
 import type { Database, Plan, Subscription, SubscriptionStatus } from "../db/database.ts";
 import { createRenewal, voidOpenInvoices } from "../invoices/invoice-transitions.ts";
@@ -129,6 +129,58 @@ export async function renew(db: Db, effects: SideEffects, input: { subscription:
   if (plan.id !== subscription.plan_id) await planChangedEvent(db, effects, subscription.id, subscription.plan_id, plan.id, now);
   const invoice = await createRenewal(db, effects, { subscriptionId: subscription.id, plan, cycle, periodStart: bounds.start, periodEnd: bounds.end, dueAt: input.dueAt, now });
   return { subscription: renewed, invoice };
+}
+
+/** What a bulk renewal opened: each new invoice, ready to enqueue. */
+export interface RenewedInvoice {
+  id: string;
+  attempt_count: number;
+  next_attempt_at: Date;
+}
+
+/**
+ * `renew` for many at once (month start): every plain active subscription
+ * whose period ended (no cancel, downgrade or trial to apply) goes to its
+ * next cycle and gets that cycle's invoice, in one statement. Rows locked by
+ * another sweep are skipped. Periods are computed by Postgres from the
+ * anchor and the cycle, in the billing time zone, exactly as periodBounds
+ * does (calendar units added to the local time, month ends clamped; a test
+ * holds the two to each other). Each invoice is due within `jitterMs`.
+ */
+export async function renewDue(db: Db, input: { now: Date; limit: number; jitterMs: number; zone: string }): Promise<RenewedInvoice[]> {
+  const { now, zone } = input;
+  const result = await sql<RenewedInvoice>`
+    with due as (
+      select s.id, s.current_cycle, s.billing_anchor at time zone ${zone} as local_anchor,
+             p.amount, p.product_code, p.description, p.unit, p.interval_count,
+             case p.interval when 'day' then interval '1 day' when 'week' then interval '7 days'
+                             when 'month' then interval '1 month' else interval '1 year' end as step
+      from subscriptions s join plans p on p.id = s.plan_id
+      where s.next_renewal_at <= ${now} and s.status = 'active' and not s.cancel_at_period_end and s.pending_plan_id is null
+      order by s.next_renewal_at
+      limit ${input.limit}
+      for update of s skip locked
+    ), next as (
+      select due.*, due.current_cycle + 1 as cycle,
+             (local_anchor + step * (interval_count * current_cycle)) at time zone ${zone} as period_start,
+             (local_anchor + step * (interval_count * (current_cycle + 1))) at time zone ${zone} as period_end
+      from due
+    ), renewed as (
+      update subscriptions s
+      set current_cycle = n.cycle, current_period_start = n.period_start, current_period_end = n.period_end,
+          next_renewal_at = n.period_end, updated_at = ${now}
+      from next n where s.id = n.id
+      returning s.id
+    )
+    insert into invoices (id, subscription_id, cycle, status, amount, product_details, period_start, period_end, next_attempt_at, created_at, updated_at)
+    select 'in_' || replace(gen_random_uuid()::text, '-', ''), n.id, n.cycle, 'open', n.amount,
+           jsonb_build_array(jsonb_build_object('productionCode', n.product_code, 'description', n.description, 'quantity', 1, 'unit', n.unit, 'unitPrice', n.amount)),
+           n.period_start, n.period_end,
+           ${now}::timestamptz + floor(random() * (${input.jitterMs}::int + 1)) * interval '1 millisecond', ${now}, ${now}
+    from next n join renewed r on r.id = n.id
+    on conflict (subscription_id, cycle) where kind = 'renewal' do nothing
+    returning id, attempt_count, next_attempt_at`.execute(db);
+  return result.rows;
 }
 
 /** active → past_due: a charge was declined and dunning runs. */

@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
 import { addJob } from "../queues/add-job.ts";
-import type { WebhookJob } from "../queues/jobs.ts";
+import { webhookJobFor } from "../queues/jobs.ts";
 
 const RETENTION_BATCH = 10_000;
 
@@ -38,7 +38,7 @@ export async function relayWebhookInbox(deps: Pick<Deps, "db" | "queues" | "conf
   let relayed = 0;
   try {
     for (const row of claimed) {
-      const job = jobOf(row.payload);
+      const job = webhookJobFor(row.payload);
       await addJob(deps.queues.webhooks, job.kind, job, { jobId: row.job_id });
       relayed++;
     }
@@ -54,12 +54,6 @@ export async function relayWebhookInbox(deps: Pick<Deps, "db" | "queues" | "conf
 /** Called by the webhook worker once a webhook is applied: its Postgres copy has done its job. */
 export async function markWebhookProcessed(deps: Pick<Deps, "db">, jobId: string): Promise<void> {
   await deps.db.updateTable("webhook_inbox").set({ processed_at: sql`now()` }).where("job_id", "=", jobId).where("processed_at", "is", null).execute();
-}
-
-// Ids only; rows written by versions before 2026-12 hold the whole job, purposes we do not act on too.
-function jobOf(payload: Record<string, unknown>): WebhookJob {
-  if (payload.kind === "other") return { kind: "other", purpose: String(payload.purpose ?? "") };
-  return { kind: "token", checkoutId: String(payload.checkoutId ?? "") };
 }
 
 async function deleteExpired(deps: Pick<Deps, "db" | "config">): Promise<void> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TokenChargeRequest } from "../../src/oen/types.ts";
-import { eventually, samplePlan, sampleSubscription, startHarness, type Harness } from "../support/harness.ts";
+import { API_KEY, eventually, samplePlan, sampleSubscription, startHarness, type Harness } from "../support/harness.ts";
 
 describe("e-invoice details on charges (OEN_EINVOICE=1)", () => {
   let h: Harness;
@@ -57,5 +57,15 @@ describe("e-invoice details on charges (OEN_EINVOICE=1)", () => {
     const second = await subscribeAndPay(sampleSubscription("basic", "cus_cloud"));
     expect(second).not.toHaveProperty("invoiceInfo");
     expect(second).toMatchObject({ userName: "王小明", userEmail: "ming@example.com" });
+  });
+
+  it("a refund of an invoiced charge carries productDetails summing to its amount (the allowance); Oen in e-invoice mode takes it", async () => {
+    const request = await subscribeAndPay({ ...sampleSubscription("basic", "cus_refund"), invoiceInfo: { invoiceType: "cloud", carrierType: "3J0002", carrierId: "/ABC+123" } });
+    const invoiceId = request.orderId.replace(/-\d+$/, "");
+    const refund = await h.service.app!.inject({ method: "POST", url: `/v1/invoices/${invoiceId}/refunds`, headers: { authorization: `Bearer ${API_KEY}`, "idempotency-key": "einvoice-refund-1" }, payload: { amount: 300, reason: "partial" } });
+    expect(refund.statusCode, refund.body).toBe(201);
+    expect(refund.json()).toMatchObject({ status: "succeeded", amount: 300 });
+    const [made] = h.simulator.ledger.refunds(refund.json().oenTransactionId);
+    expect(made!.productDetails!.reduce((sum, line) => sum + line.quantity * line.unitPrice, 0)).toBe(300);
   });
 });

@@ -304,3 +304,18 @@ describe("invoice transitions", () => {
     expect(voided.changed).toEqual({ subscriptions: [], invoices: ["in_unpaid_2"], events: [], notices: 0 });
   });
 });
+
+describe("recordRefund", () => {
+  it("adds to a paid invoice's refunded amount, never past its amount, and never on an open or void one", async () => {
+    for (const id of ["in_active_2", "in_canceled_2"]) {
+      const refused = await apply((tx) => invoices.recordRefund(tx, id, 100));
+      expect(refused.result).toBeUndefined();
+      expect(refused.changed).toEqual(nothing);
+    }
+    const first = await apply((tx) => invoices.recordRefund(tx, "in_active_1", 200));
+    expect(first.result).toMatchObject({ amount_refunded: 200, status: "paid" });
+    expect(first.changed).toEqual({ subscriptions: [], invoices: ["in_active_1"], events: [], notices: 0 });
+    expect((await apply((tx) => invoices.recordRefund(tx, "in_active_1", 101))).result).toBeUndefined();
+    expect((await apply((tx) => invoices.recordRefund(tx, "in_active_1", 100))).result).toMatchObject({ amount_refunded: 300 });
+  });
+});

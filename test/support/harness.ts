@@ -3,7 +3,7 @@ import type { LightMyRequestResponse } from "fastify";
 import { loadConfig, type Config } from "../../src/config.ts";
 import type { Clock } from "../../src/clock.ts";
 import { silentLogger, type Logger } from "../../src/log.ts";
-import { startOenSimulator, type OenSimulator } from "../../src/oen/simulator/index.ts";
+import { startOenSimulator, type OenSimulator, type OenSimulatorOptions } from "../../src/oen/simulator/index.ts";
 import { startService, type Service } from "../../src/service.ts";
 import { createTestDatabase, deleteQueueKeys, testQueuePrefix, testRedisUrl, type TestDatabase } from "./test-services.ts";
 
@@ -29,6 +29,8 @@ export interface HarnessOptions {
   logger?: Logger;
   /** Faster webhook retries than Oen's 2 s / 4 s, for tests about other things. */
   webhookRetryDelaysMs?: number[];
+  /** Simulator behaviour beyond the defaults (e.g. card-binding authorisations in its transaction list). */
+  simulator?: Pick<OenSimulatorOptions, "bindingAuthorisations">;
 }
 
 /**
@@ -42,6 +44,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     apiToken: "sim-api-token-for-tests",
     webhookUrl: "http://127.0.0.1:9/unset",
     webhookRetryDelaysMs: options.webhookRetryDelaysMs ?? [200, 400],
+    einvoice: options.env?.OEN_EINVOICE === "1",
+    ...options.simulator,
   });
   const port = await freePort();
   const env: Record<string, string> = {

@@ -63,6 +63,20 @@ describe("log redaction", () => {
     expect(lines.map((l) => JSON.parse(l)).find((r) => r.err !== undefined).msg).toBe("could not open /billing/card/[redacted]");
   });
 
+  it("takes the portal link's token out of every string and the request log", async () => {
+    const { logger, lines } = capture();
+    const token = "k2.eyJjIjoiY3VzXzEifQ.portalMAC";
+    logger.info({ text: `Manage: https://billing.example.com/portal/enter?token=${token}\nthanks` }, "notice kept");
+    const app = Fastify({ loggerInstance: logger as FastifyBaseLogger });
+    app.get("/portal/enter", async () => "ok");
+    await app.inject({ url: `/portal/enter?lang=en&token=${token}` });
+    await app.close();
+    const text = lines.join("\n");
+    expect(text).not.toContain("portalMAC");
+    expect(text).toContain("/portal/enter?token=[redacted]\\nthanks");
+    expect(lines.map((l) => JSON.parse(l)).find((r) => r.msg === "incoming request").req.url).toBe("/portal/enter?lang=en&token=[redacted]");
+  });
+
   it("survives a circular object", () => {
     const { logger, records } = capture();
     const loop: Record<string, unknown> = { name: "loop" };

@@ -5,12 +5,14 @@ import type { NoticeContent, NoticeData } from "../../src/notify/notice-template
 import { renderNotice } from "../../src/notify/render-notice.ts";
 
 const LINK = "https://billing.example.com/billing/card/k1.sub_1.1800000000.abc";
+const PORTAL = "https://billing.example.com/portal/enter?token=k1.eyJjIjoiY3VzXzEifQ.abc";
 // 01:30 on 3 December in Taipei, still 2 December in UTC.
 const AT = new Date("2026-12-02T17:30:00Z");
 const TAIPEI = "Asia/Taipei";
 
-// The link is signed by the worker at send time; every kind but a cancellation carries it.
-const about = { customerName: "王小明", planName: "Premium", amount: 1299, cardUpdateUrl: LINK };
+// The links are signed by the worker at send time; every kind but a cancellation carries the card link.
+const about = { customerName: "王小明", planName: "Premium", amount: 1299, cardUpdateUrl: LINK, portalUrl: PORTAL };
+const DUNNING: NoticeKind[] = ["payment_failed", "card_expired", "card_needs_replacing", "final_notice"];
 const content = (data: NoticeData): NoticeContent => ({ ...data, ...about });
 
 const EVERY_KIND: Record<NoticeKind, NoticeData> = {
@@ -20,6 +22,7 @@ const EVERY_KIND: Record<NoticeKind, NoticeData> = {
   final_notice: { kind: "final_notice", lastRetryAt: AT, withRetry: true, finalState: "canceled" },
   subscription_canceled: { kind: "subscription_canceled", cause: "dunning" },
   renewal_reminder: { kind: "renewal_reminder", renewsAt: AT },
+  trial_will_end: { kind: "trial_will_end", trialEnd: AT },
 };
 
 describe("renderNotice", () => {
@@ -34,6 +37,10 @@ describe("renderNotice", () => {
       const hasLink = kind !== "subscription_canceled";
       expect(notice.text.includes(LINK)).toBe(hasLink);
       expect(notice.html.includes(`href="${LINK}"`)).toBe(hasLink);
+      // Dunning notices lead to the subscription's portal page first, the card page beside it.
+      const toPortal = DUNNING.includes(kind);
+      expect(notice.html.includes(`href="${PORTAL.replace("&", "&amp;")}"`)).toBe(toPortal);
+      if (toPortal) expect(notice.text.indexOf(PORTAL)).toBeLessThan(notice.text.indexOf(LINK));
     });
   });
 
@@ -42,7 +49,8 @@ describe("renderNotice", () => {
     expect(notice.subject).toBe("「Premium」本期扣款未成功");
     expect(notice.text).toContain("本期費用 NT$1,299 扣款未成功，原因：額度不足。");
     expect(notice.text).toContain("我們將於 2026年12月3日 再次扣款");
-    expect(notice.text).toContain(`更新付款卡片:\n${LINK}`);
+    expect(notice.text).toContain(`更新付款卡片:\n${PORTAL}`);
+    expect(notice.text).toContain(`或直接前往更換卡片頁面:\n${LINK}`);
   });
 
   it("explains a failed payment in English", () => {
@@ -103,7 +111,7 @@ describe("renderNotice", () => {
 
   it("escapes names, plan names and links in the HTML, and keeps the text as written", () => {
     const link = `https://billing.example.com/billing/card/x"><img src=y onerror=alert(1)>`;
-    const hostile = { customerName: `<script>alert("x")</script>`, planName: `Gold & "Silver" <b>`, amount: 10, cardUpdateUrl: link };
+    const hostile = { customerName: `<script>alert("x")</script>`, planName: `Gold & "Silver" <b>`, amount: 10, cardUpdateUrl: link, portalUrl: PORTAL };
     const notice = renderNotice({ ...EVERY_KIND.payment_failed, ...hostile } as NoticeContent, "en", TAIPEI);
     expect(notice.html).not.toContain("<script>");
     expect(notice.html).not.toContain("<b>");

@@ -43,6 +43,7 @@ export const tokenChargeSchema = {
     userName: { type: "string" },
     userEmail: { type: "string", format: "email" },
     userPhone: { type: "string" },
+    invoiceInfo: { type: "object" },
     note: { type: "string" },
     expectedPayoutDate: { type: "string", pattern: "^\\d{4}/\\d{2}/\\d{2}$" },
   },

@@ -54,6 +54,21 @@ export function bindCard(ctx: SimulatorContext, checkoutId: string, form: CardFo
   const token = ctx.ids.internalId();
   const last4 = check.cardNumber.slice(-4);
   ctx.cards.set(token, { token, merchantId: page.merchantId, checkoutId: page.id, last4, behaviour, charges: 0 });
+  if (ctx.settings.bindingAuthorisations) {
+    // Some acquirers check a card with 1 TWD, returned at once; the transaction list shows it.
+    const at = ctx.now().toISOString();
+    ctx.ledger.addListedPayment({
+      kind: "binding_authorisation",
+      id: ctx.ids.transactionHid(ctx.now()),
+      transactionId: ctx.ids.internalId(),
+      amount: 1,
+      status: "refunded",
+      createdAt: at,
+      paidAt: at,
+      refundAmount: 1,
+      refundedAt: at,
+    });
+  }
   ctx.webhooks.send({ ...webhook, success: true, token, paymentInfo: last4, customId: page.customId, message: "" });
   return { kind: "bound", token, redirectUrl: page.successUrl };
 }

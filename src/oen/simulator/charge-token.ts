@@ -1,5 +1,6 @@
 import type { TokenChargeRequest } from "../types.ts";
 import { DECLINE_MESSAGES } from "./cards.ts";
+import { einvoiceRefusal } from "./check-einvoice.ts";
 import { ok, refused, type Answer } from "./envelope.ts";
 import type { FaultRule } from "./fault-plan.ts";
 import type { LedgerEntry } from "./ledger.ts";
@@ -28,6 +29,8 @@ export function chargeToken(ctx: SimulatorContext, body: TokenChargeBody, fault:
   if (productTotal(body.productDetails) !== body.amount) return refused(400, "V0001", "PRODUCT_AMOUNT_NOT_MATCH");
   if (body.amount >= HIGH_VALUE_THRESHOLD && !settings.highValueEnabled) return refused(400, "V0003", "AMOUNT_EXCEEDS_LIMIT");
   if (card === undefined || card.merchantId !== body.merchantId) return refused(400, "V0001", "INVALID_PARAMS");
+  const einvoice = settings.einvoice ? einvoiceRefusal(body) : null;
+  if (einvoice !== null) return refused(400, "V0001", einvoice);
 
   const declined = card.charges < card.behaviour.declines;
   card.charges += 1;
@@ -45,6 +48,7 @@ export function chargeToken(ctx: SimulatorContext, body: TokenChargeBody, fault:
     userName: body.userName,
     userEmail: body.userEmail,
     note: body.note,
+    ...(settings.einvoice ? { invoice: body.invoiceInfo ?? { invoiceType: "cloud", carrierType: "" } } : {}),
     createdAt: createdAt.toISOString(),
     refundAmount: 0,
   };

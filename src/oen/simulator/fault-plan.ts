@@ -7,7 +7,7 @@
  *    { "on": "webhook", "kind": "duplicate" }]
  *
  * Kinds, by what they act on:
- * - any of charge/lookup/checkout/refund:
+ * - any of charge/lookup/list/checkout/refund (list: GET /transactions):
  *   `latency` (answer `latencyMs` later; a charge is recorded at once, its answer is delayed),
  *   `error_5xx` (500 F0001, nothing recorded), `bad_gateway` (502 HTML page, not JSON),
  *   `gateway_timeout` (504, nothing recorded), `drop` (socket destroyed, nothing recorded)
@@ -26,12 +26,13 @@
  * unlimited) is how often the rule may fire. Latency rules add up; among the other rules, the
  * first one that fires decides the answer.
  */
-export type FaultTarget = "charge" | "lookup" | "checkout" | "refund" | "webhook";
+export type FaultTarget = "charge" | "lookup" | "list" | "checkout" | "refund" | "webhook";
 
 const REQUEST_KINDS = ["latency", "error_5xx", "bad_gateway", "gateway_timeout", "drop"] as const;
 const KINDS_BY_TARGET = {
   charge: [...REQUEST_KINDS, "gateway_timeout_after_charge", "drop_after_charge", "c026_after_charge"],
   lookup: [...REQUEST_KINDS, "slow_lookup", "lookup_5xx"],
+  list: REQUEST_KINDS,
   checkout: REQUEST_KINDS,
   refund: [...REQUEST_KINDS, "gateway_timeout_after_refund", "drop_after_refund", "refund_failed", "charged_amount_too_low"],
   webhook: ["latency", "duplicate", "reorder", "drop"],

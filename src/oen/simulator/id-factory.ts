@@ -10,6 +10,8 @@ export interface IdFactory {
   internalId(): string;
   /** "P" + Taipei date + 8 chars, 17 in all, e.g. P20260928AB12CD34. */
   transactionHid(at: Date): string;
+  /** "C" + Taipei date + 8 chars: payments not made through the API (an adjustment, a shop order). */
+  otherPaymentId(at: Date): string;
   /** Six digits, like an acquirer's authorization code. */
   authCode(): string;
 }
@@ -22,11 +24,13 @@ export function createIdFactory(random: Random): IdFactory {
   };
   return {
     internalId: () => pick(ALPHANUMERIC, 27),
-    transactionHid: (at) => {
-      const { year, month, day } = taipeiDate(at);
-      const date = `${year}${String(month).padStart(2, "0")}${String(day).padStart(2, "0")}`;
-      return `P${date}${pick(UPPER_ALPHANUMERIC, 8)}`;
-    },
+    transactionHid: (at) => `P${compactDate(at)}${pick(UPPER_ALPHANUMERIC, 8)}`,
+    otherPaymentId: (at) => `C${compactDate(at)}${pick(UPPER_ALPHANUMERIC, 8)}`,
     authCode: () => pick("0123456789", 6),
   };
+}
+
+function compactDate(at: Date): string {
+  const { year, month, day } = taipeiDate(at);
+  return `${year}${String(month).padStart(2, "0")}${String(day).padStart(2, "0")}`;
 }

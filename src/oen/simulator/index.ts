@@ -4,7 +4,8 @@ export { startOenSimulator, type OenSimulator, type OenSimulatorOptions } from "
 export { TEST_CARDS, DECLINE_MESSAGES, cardBehaviour, flakyCardNumber, type CardBehaviour } from "./cards.ts";
 export { parseFaultPlan, FaultPlanError, type FaultPlan, type FaultRule, type FaultKind, type FaultTarget } from "./fault-plan.ts";
 export type { FaultControls } from "./fault-controller.ts";
-export type { LedgerEntry, LedgerRefund, LedgerView, RefundChannel } from "./ledger.ts";
+export type { LedgerEntry, LedgerRefund, LedgerView, ListedPayment, RefundChannel } from "./ledger.ts";
+export type { ForeignChargeInput } from "./record-foreign-charge.ts";
 export type { CrmRefundResult } from "./refund-in-crm.ts";
 export type { RefundRequestRecord } from "./simulator-context.ts";
 export type { WebhookDelivery } from "./webhook-sender.ts";

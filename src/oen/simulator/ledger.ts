@@ -16,6 +16,8 @@ export interface LedgerEntry {
   userName?: string;
   userEmail?: string;
   note?: string;
+  /** The e-invoice opened for the charge (e-invoice mode): a refund of it needs an allowance. */
+  invoice?: unknown;
   declineCode?: CardRefusalCode;
   reason?: string;
   authCode?: string;
@@ -25,6 +27,23 @@ export interface LedgerEntry {
   refundedAt?: string;
   /** Set when the money was paid out to the merchant (status `claimed`). */
   payoutAt?: string;
+}
+
+/**
+ * A payment GET /transactions lists that no token charge made: the 1-TWD authorisation some
+ * acquirers make when a card is bound, returned at once (start/faq.md "綁卡試刷"), or the negative
+ * adjustment (`C…` id) a refund after payout leaves (developers/querying.md).
+ */
+export interface ListedPayment {
+  kind: "binding_authorisation" | "adjustment";
+  id: string;
+  transactionId: string;
+  amount: number;
+  status: OenTransactionStatus;
+  createdAt: string;
+  paidAt?: string;
+  refundAmount?: number;
+  refundedAt?: string;
 }
 
 /** Where a refund was made: through the API, or by the merchant in Oen's CRM (same rules). */
@@ -51,6 +70,8 @@ export interface LedgerView {
   successfulCharges(orderIdPrefix?: string): LedgerEntry[];
   /** Every refund made, in order; of one transaction (by P-number) when given. */
   refunds(transactionHid?: string): LedgerRefund[];
+  /** Payments listed beside the charges (binding authorisations, adjustments), in order. */
+  listedPayments(): ListedPayment[];
 }
 
 export interface Ledger extends LedgerView {
@@ -60,11 +81,13 @@ export interface Ledger extends LedgerView {
     change: Partial<Pick<LedgerEntry, "status" | "paidAt" | "authCode" | "reason" | "declineCode" | "refundAmount" | "refundedAt" | "payoutAt">>,
   ): LedgerEntry;
   addRefund(refund: LedgerRefund): void;
+  addListedPayment(payment: ListedPayment): void;
 }
 
 export function createLedger(): Ledger {
   const entries: LedgerEntry[] = [];
   const refunds: LedgerRefund[] = [];
+  const listed: ListedPayment[] = [];
   const find = (id: string) => entries.find((entry) => entry.id === id || entry.transactionId === id);
   const copies = (list: LedgerEntry[]) => list.map((entry) => structuredClone(entry));
   return {
@@ -78,6 +101,7 @@ export function createLedger(): Ledger {
       copies(entries.filter((entry) => entry.paidAt !== undefined && entry.orderId.startsWith(prefix))),
     refunds: (transactionHid) =>
       refunds.filter((refund) => transactionHid === undefined || refund.transactionHid === transactionHid).map((refund) => structuredClone(refund)),
+    listedPayments: () => listed.map((payment) => structuredClone(payment)),
     add: (entry) => {
       entries.push(structuredClone(withoutUndefined(entry)));
     },
@@ -89,6 +113,9 @@ export function createLedger(): Ledger {
     },
     addRefund: (refund) => {
       refunds.push(structuredClone(withoutUndefined(refund)));
+    },
+    addListedPayment: (payment) => {
+      listed.push(structuredClone(withoutUndefined(payment)));
     },
   };
 }

@@ -2,7 +2,8 @@
 //   SIM_PORT (default 4010), SIM_HOST (default 127.0.0.1; 0.0.0.0 in a container),
 //   SIM_MERCHANT_ID (default "sandbox"), SIM_API_TOKEN (default "sim-api-token"),
 //   SIM_WEBHOOK_URL, SIM_FAULTS (a JSON fault plan, see fault-plan.ts), SIM_SEED,
-//   SIM_WEBHOOK_RETRY_DELAYS_MS (e.g. "2000,4000"), SIM_CHECKOUT_TTL_MS, SIM_HIGH_VALUE_ENABLED=true.
+//   SIM_WEBHOOK_RETRY_DELAYS_MS (e.g. "2000,4000"), SIM_CHECKOUT_TTL_MS, SIM_HIGH_VALUE_ENABLED=true,
+//   SIM_BINDING_AUTHORISATIONS=true (binding a card lists a 1-TWD authorisation).
 import { createLogger } from "../../log.ts";
 import { parseFaultPlan } from "./fault-plan.ts";
 import { startOenSimulator } from "./start-oen-simulator.ts";
@@ -34,6 +35,7 @@ try {
     webhookRetryDelaysMs: integers("SIM_WEBHOOK_RETRY_DELAYS_MS"),
     checkoutTtlMs: integer("SIM_CHECKOUT_TTL_MS"),
     highValueEnabled: env.SIM_HIGH_VALUE_ENABLED === "true",
+    bindingAuthorisations: env.SIM_BINDING_AUTHORISATIONS === "true",
     logger,
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

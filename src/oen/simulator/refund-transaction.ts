@@ -31,12 +31,18 @@ export function refundTransaction(ctx: SimulatorContext, transactionHid: string,
   }
   const amount = body.amount ?? entry.amount;
   if (amount > entry.amount) return refused(400, "V0001", "REFUND_AMOUNT_EXCEED_CHARGE_AMOUNT");
+  // A refund of an invoiced charge needs its allowance (折讓): productDetails summing to the refund.
+  if (entry.invoice !== undefined && body.productDetails === undefined) return refused(400, "V0001", "PRODUCT_DETAILS_REQUIRED");
   if (body.productDetails !== undefined && productTotal(body.productDetails) !== amount) {
     return refused(400, "V0001", "PRODUCT_AMOUNT_NOT_MATCH");
   }
   const refundedAt = ctx.now().toISOString();
   const status = entry.status === "claimed" ? "refundedPostPayout" : "refunded";
   const updated = ctx.ledger.update(entry.id, { status, refundAmount: amount, refundedAt });
+  if (status === "refundedPostPayout") {
+    // Taken back from the next payout: the list shows a negative adjustment beside the transaction.
+    ctx.ledger.addListedPayment({ kind: "adjustment", id: ctx.ids.otherPaymentId(ctx.now()), transactionId: ctx.ids.internalId(), amount: -amount, status: "charged", createdAt: refundedAt });
+  }
   ctx.ledger.addRefund({
     transactionHid: entry.id,
     orderId: entry.orderId,

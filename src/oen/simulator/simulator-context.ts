@@ -37,8 +37,12 @@ export interface SimulatorSettings {
   highValueEnabled: boolean;
   /** Off: checkout and charges answer V0002 PAYMENT_SERVICE_NOT_ACTIVATE. */
   paymentsActivated: boolean;
+  /** On: the domain has e-invoice (電子發票): charges need userName/userEmail and a valid invoiceInfo, refunds of them an allowance. */
+  einvoice: boolean;
   /** Set: API calls from other addresses get 403 like production's IP allowlist. */
   ipAllowlist: readonly string[] | null;
+  /** On: binding a card also lists a 1-TWD authorisation, returned at once (some acquirers do this). */
+  bindingAuthorisations: boolean;
   /** Where token webhooks go (Oen: set in the CRM); null: they are skipped, as Oen does. */
   webhookUrl: string | null;
 }

@@ -7,7 +7,9 @@ import { createFaultController, type FaultControls } from "./fault-controller.ts
 import { parseFaultPlan, type FaultPlan } from "./fault-plan.ts";
 import { createIdFactory } from "./id-factory.ts";
 import { createLedger, type LedgerEntry, type LedgerView } from "./ledger.ts";
+import { duplicateCharge } from "./duplicate-charge.ts";
 import { payOut } from "./pay-out.ts";
+import { recordForeignCharge, type ForeignChargeInput } from "./record-foreign-charge.ts";
 import { refundInCrm, type CrmRefundResult } from "./refund-in-crm.ts";
 import { createSeededRandom } from "./random.ts";
 import type { RefundRequestRecord, SimulatorContext } from "./simulator-context.ts";
@@ -35,8 +37,12 @@ export interface OenSimulatorOptions {
   highValueEnabled?: boolean;
   /** Default true; false: checkout and charges answer 400 V0002. */
   paymentsActivated?: boolean;
+  /** E-invoice (電子發票) enabled on the domain; default off. */
+  einvoice?: boolean;
   /** Production-like IP allowlist: API calls from other addresses get 403 (default: none). */
   ipAllowlist?: string[] | null;
+  /** Binding a card also lists a 1-TWD authorisation, returned at once, as some acquirers do (default false). */
+  bindingAuthorisations?: boolean;
 }
 
 export interface OenSimulator {
@@ -69,6 +75,10 @@ export interface OenSimulator {
   refundInCrm(transactionHid: string, input?: { amount?: number; reason?: string }): CrmRefundResult;
   /** Oen pays a `charged` transaction out: it becomes `claimed`; undefined when it was not `charged`. */
   payOut(transactionHid: string): LedgerEntry | undefined;
+  /** A successful charge of the merchant that the service never made (another integration): unknown to it. */
+  recordForeignCharge(input: ForeignChargeInput): LedgerEntry;
+  /** Oen takes an order's money a second time: a new successful transaction of the same order (a double charge). */
+  duplicateCharge(transactionHid: string, createdAt?: Date): LedgerEntry;
   close(): Promise<void>;
 }
 
@@ -83,8 +93,10 @@ export async function startOenSimulator(options: OenSimulatorOptions): Promise<O
     checkoutTtlMs: options.checkoutTtlMs ?? 600_000,
     highValueEnabled: options.highValueEnabled ?? false,
     paymentsActivated: options.paymentsActivated ?? true,
+    einvoice: options.einvoice ?? false,
     ipAllowlist: options.ipAllowlist ?? null,
     webhookUrl: options.webhookUrl ?? null,
+    bindingAuthorisations: options.bindingAuthorisations ?? false,
   };
   const ctx: SimulatorContext = {
     settings,
@@ -145,6 +157,8 @@ export async function startOenSimulator(options: OenSimulatorOptions): Promise<O
     },
     refundInCrm: (transactionHid, input = {}) => refundInCrm(ctx, transactionHid, input),
     payOut: (transactionHid) => payOut(ctx, transactionHid),
+    recordForeignCharge: (input) => recordForeignCharge(ctx, input),
+    duplicateCharge: (transactionHid, createdAt) => duplicateCharge(ctx, transactionHid, createdAt),
     async close() {
       lifetime.abort();
       await app.close();
@@ -154,5 +168,12 @@ export async function startOenSimulator(options: OenSimulatorOptions): Promise<O
 }
 
 function readOnly(ledger: LedgerView): LedgerView {
-  return { all: ledger.all, byOrder: ledger.byOrder, get: ledger.get, successfulCharges: ledger.successfulCharges, refunds: ledger.refunds };
+  return {
+    all: ledger.all,
+    byOrder: ledger.byOrder,
+    get: ledger.get,
+    successfulCharges: ledger.successfulCharges,
+    refunds: ledger.refunds,
+    listedPayments: ledger.listedPayments,
+  };
 }

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { bindCard, completeCardForm, type BindCardInput } from "../bind-card.ts";
 import { FaultPlanError, parseFaultPlan } from "../fault-plan.ts";
+import { duplicateCharge } from "../duplicate-charge.ts";
 import { payOut } from "../pay-out.ts";
+import { recordForeignCharge } from "../record-foreign-charge.ts";
 import { refundInCrm } from "../refund-in-crm.ts";
 import type { SimulatorContext } from "../simulator-context.ts";
 
@@ -28,6 +30,17 @@ export async function adminRoutes(app: FastifyInstance, { ctx }: { ctx: Simulato
   app.post<{ Params: { id: string } }>("/__sim/transactions/:id/payout", async (request, reply) => {
     const entry = payOut(ctx, request.params.id);
     return entry === undefined ? reply.code(409).send({ error: "only a charged transaction can be paid out" }) : { transaction: entry };
+  });
+
+  app.post<{ Body: { amount: number; orderId?: string } }>(
+    "/__sim/foreign-charges",
+    { schema: { body: { type: "object", required: ["amount"], properties: { amount: { type: "integer", minimum: 1 }, orderId: { type: "string", minLength: 1 } } } } },
+    async (request, reply) => reply.code(201).send({ transaction: recordForeignCharge(ctx, request.body) }),
+  );
+
+  app.post<{ Params: { id: string } }>("/__sim/transactions/:id/duplicate", async (request, reply) => {
+    if (ctx.ledger.get(request.params.id)?.paidAt === undefined) return reply.code(409).send({ error: "only a successful charge can be duplicated" });
+    return reply.code(201).send({ transaction: duplicateCharge(ctx, request.params.id) });
   });
 
   app.get("/__sim/faults", async () => ({ faults: ctx.faults.list() }));

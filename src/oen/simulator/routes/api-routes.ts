@@ -4,6 +4,7 @@ import { checkoutTokenSchema, refundSchema, tokenChargeSchema } from "../api-sch
 import { chargeToken, type TokenChargeBody } from "../charge-token.ts";
 import { createCheckoutPage, type CheckoutTokenBody } from "../create-checkout-page.ts";
 import { ok, refused, sendAnswer } from "../envelope.ts";
+import { listTransactions, type ListTransactionsQuery } from "../list-transactions.ts";
 import { refundTransaction, type RefundBody } from "../refund-transaction.ts";
 import type { SimulatorContext } from "../simulator-context.ts";
 import { transactionView } from "../transaction-view.ts";
@@ -13,6 +14,7 @@ export const API_ROUTES = [
   { method: "POST", url: "/checkout-token" },
   { method: "POST", url: "/token/transactions" },
   { method: "GET", url: "/order/:orderId/transactions" },
+  { method: "GET", url: "/transactions" },
   { method: "GET", url: "/transactions/:id" },
   { method: "POST", url: "/refunds/:transactionHid" },
 ] as const;
@@ -39,6 +41,10 @@ export async function apiRoutes(app: FastifyInstance, { ctx }: { ctx: SimulatorC
     answerWithFaults(ctx, "lookup", request, reply, () =>
       ok({ transactions: ctx.ledger.byOrder(request.params.orderId).map((entry) => transactionView(entry, false)) }),
     ),
+  );
+
+  app.get<{ Querystring: ListTransactionsQuery }>("/transactions", (request, reply) =>
+    answerWithFaults(ctx, "list", request, reply, () => listTransactions(ctx, request.query)),
   );
 
   app.get<{ Params: { id: string } }>("/transactions/:id", (request, reply) =>
