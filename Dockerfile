@@ -7,6 +7,8 @@ COPY bin ./bin
 COPY src ./src
 COPY workers ./workers
 COPY migrations ./migrations
+# Where the built-in simulator keeps its cards (npm start without OEN_API_TOKEN).
+RUN mkdir -p /app/.data && chown node:node /app/.data
 EXPOSE 3000
 USER node
 CMD ["node", "src/main.ts"]

@@ -78,7 +78,11 @@ export interface Config {
   smtpUrl: string | null;
   mailFrom: string;
   platformWebhook: { url: string; secret: string } | null;
+  /** Jobs each worker of this process runs at once. */
+  concurrency: { charges: number; lookups: number; webhooks: number; notifications: number };
   logLevel: string;
+  /** json (default, for log collectors) or pretty (for a terminal). */
+  logFormat: "json" | "pretty";
 }
 
 /** Every problem of the environment, one line each (`problems`), so that one start-up shows them all. */
@@ -184,6 +188,8 @@ export function loadConfig(env: Env = process.env): Config {
   const admin = { user: read.string("ADMIN_USER", devDefault(DEV_ADMIN)), password: read.string("ADMIN_PASSWORD", devDefault(DEV_ADMIN)) };
   const metricsToken = strict ? read.string("METRICS_TOKEN") : raw(env, "METRICS_TOKEN");
   const tokenKeys = read.keyring("TOKEN_ENCRYPTION_KEYS", devDefault(DEV_TOKEN_KEYS));
+  const logFormat = read.string("LOG_FORMAT", "json");
+  if (logFormat !== "json" && logFormat !== "pretty") fail("LOG_FORMAT", `must be json or pretty (got "${logFormat}")`);
 
   const config: Config = {
     nodeEnv,
@@ -238,7 +244,14 @@ export function loadConfig(env: Env = process.env): Config {
     smtpUrl: raw(env, "SMTP_URL"),
     mailFrom: read.string("MAIL_FROM", "billing@localhost"),
     platformWebhook: platformUrl !== null && platformSecret !== null ? { url: platformUrl, secret: platformSecret } : null,
+    concurrency: {
+      charges: read.integer("CHARGE_CONCURRENCY", 10, 1, 1_000),
+      lookups: read.integer("LOOKUP_CONCURRENCY", 5, 1, 1_000),
+      webhooks: read.integer("WEBHOOK_CONCURRENCY", 5, 1, 1_000),
+      notifications: read.integer("NOTIFICATION_CONCURRENCY", 5, 1, 1_000),
+    },
     logLevel: read.string("LOG_LEVEL", "info"),
+    logFormat: logFormat as Config["logFormat"],
   };
   if (strict) {
     // Each check below names a value that is public, or that lets a charge be sent twice.

@@ -1,4 +1,5 @@
 import { pino, stdSerializers, type DestinationStream, type Logger } from "pino";
+import pretty from "pino-pretty";
 
 export type { Logger };
 
@@ -76,7 +77,11 @@ function redactArgument(argument: unknown): unknown {
   return redactEntries(argument, (item, key) => (SERIALIZED_KEYS.has(key) ? item : redact(item, 1)));
 }
 
-export function createLogger(options: { level?: string; name?: string; destination?: DestinationStream } = {}): Logger {
+/**
+ * The service's logger: one JSON object per line (LOG_FORMAT=json, the default, for log
+ * collectors), or `pretty` for a person at a terminal. Secrets are redacted either way.
+ */
+export function createLogger(options: { level?: string; name?: string; format?: "json" | "pretty"; destination?: DestinationStream } = {}): Logger {
   const settings = {
     name: options.name ?? "oen-billing",
     level: options.level ?? process.env.LOG_LEVEL ?? "info",
@@ -87,7 +92,8 @@ export function createLogger(options: { level?: string; name?: string; destinati
       },
     },
   };
-  const logger = options.destination === undefined ? pino(settings) : pino(settings, options.destination);
+  const destination = options.format === "pretty" ? pretty({ colorize: process.stdout.isTTY === true, sync: true, destination: options.destination ?? 1 }) : options.destination;
+  const logger = destination === undefined ? pino(settings) : pino(settings, destination);
   // pino applies no formatter to a child's bindings; every child (and its children) inherits this one.
   const child = logger.child;
   logger.child = function (this: Logger, bindings, childOptions) {

@@ -14,10 +14,12 @@ import { migrateToLatest } from "./db/migrate.ts";
 import type { Deps } from "./deps.ts";
 import { buildApp } from "./ingress/build-app.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { metrics } from "./metrics/metrics.ts";
 import { createOenClient, type OenClient } from "./oen/client.ts";
 import { createQueues } from "./queues/queues.ts";
 import { createRedis } from "./queues/redis.ts";
 import { startTestClock, type TestClock } from "./test-clock.ts";
+import { throttledWarning } from "./throttled-warning.ts";
 import { refuseMissingTokenKeys } from "./vault/refuse-missing-token-keys.ts";
 
 export interface ServiceOptions {
@@ -42,6 +44,17 @@ export interface Service {
 // Long enough for a healthy Redis to answer; short enough that an ingress
 // starts (and keeps webhooks safe in Postgres) while Redis is down.
 const REDIS_WAIT_MS = 5_000;
+// A Redis client that cannot close cleanly (Redis down: BullMQ waits for it) must not hold up a shutdown.
+const CLOSE_TIMEOUT_MS = 5_000;
+
+/** `closing`, given up after `ms` (what it held is left to the process's exit). */
+function bounded(closing: Promise<unknown>, ms = CLOSE_TIMEOUT_MS): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`did not close within ${ms} ms; left behind`)), ms);
+  });
+  return Promise.race([closing, timeout]).finally(() => clearTimeout(timer));
+}
 
 async function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
   if (redis.status === "ready") return true;
@@ -61,7 +74,8 @@ async function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
  */
 export async function startService(options: ServiceOptions): Promise<Service> {
   const { config } = options;
-  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, format: config.logFormat });
+  metrics.startProcessMetrics();
   const db = createDb(config.databaseUrl);
   const closers: Array<() => Promise<unknown>> = [() => db.destroy()];
   const close = async () => {
@@ -69,7 +83,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
   };
   try {
     try {
-      await migrateToLatest(db);
+      const applied = await migrateToLatest(db);
+      if (applied.length === 0) logger.info("database schema up to date: no migration to apply");
+      else logger.info({ migrations: applied }, `applied ${applied.length} migration${applied.length === 1 ? "" : "s"}: ${applied.join(", ")}`);
       // The workers open stored tokens; an ingress alone never does, and must start (Oen's webhooks).
       if (config.roles.includes("workers")) await refuseMissingTokenKeys(db, config.tokenKeys);
     } catch (error) {
@@ -79,11 +95,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
       logger.error({ err: (error as Error).message }, "Postgres is not answering; the ingress starts anyway (webhooks go to Redis)");
     }
     const producer = createRedis(config.redisUrl, "producer");
-    producer.on("error", (error) => logger.warn({ err: error.message }, "redis (producer) error"));
-    closers.push(() => producer.quit().catch(() => producer.disconnect()));
+    const producerError = throttledWarning(logger, "redis (producer) error");
+    producer.on("error", (error) => producerError({ err: error.message }));
+    closers.push(() => bounded(producer.quit()).catch(() => producer.disconnect()));
     if (!(await redisReady(producer, REDIS_WAIT_MS))) logger.error({ redis: config.redisUrl.replace(/\/\/[^@]*@/, "//***@") }, "Redis is not answering; starting anyway (webhooks fall back to Postgres)");
-    const queues = createQueues(producer, config.queuePrefix, (error) => logger.warn({ err: error.message }, "queue error"));
-    closers.push(() => queues.close());
+    const queueError = throttledWarning(logger, "queue error");
+    const queues = createQueues(producer, config.queuePrefix, (error) => queueError({ err: error.message }));
+    closers.push(() => bounded(queues.close()));
     const oen =
       options.oen ??
       createOenClient({ apiUrl: config.oen.apiUrl, apiToken: config.oen.apiToken ?? "", merchantId: config.oen.merchantId, timeoutMs: config.oen.requestTimeoutMs, logger });
@@ -97,22 +115,26 @@ export async function startService(options: ServiceOptions): Promise<Service> {
     const runsScheduler = config.roles.includes("scheduler");
     if (runsWorkers || runsScheduler) {
       const connection = createRedis(config.redisUrl, "worker");
-      connection.on("error", (error) => logger.warn({ err: error.message }, "redis (workers) error"));
-      closers.push(() => connection.quit().catch(() => connection.disconnect()));
+      const connectionError = throttledWarning(logger, "redis (workers) error");
+      connection.on("error", (error) => connectionError({ err: error.message }));
+      closers.push(() => bounded(connection.quit()).catch(() => connection.disconnect()));
       if (runsWorkers) workers.push(startWebhookWorker(deps, connection), startChargeWorker(deps, connection), startLookupWorker(deps, connection), startNotificationWorker(deps, connection));
       if (runsScheduler) {
         // Registered now and again every interval: a flushed Redis loses the scheduler with everything else.
-        const register = () => scheduleSweep(deps).catch((error) => logger.warn({ err: (error as Error).message }, "could not register the sweep scheduler"));
-        await register();
+        // Not awaited: while Redis is down it waits for the connection, and the ingress must listen meanwhile.
+        const register = () => void scheduleSweep(deps).catch((error) => logger.warn({ err: (error as Error).message }, "could not register the sweep scheduler"));
+        register();
         const keepScheduled = setInterval(register, config.renewalSweepIntervalMs);
         closers.push(async () => clearInterval(keepScheduled));
         workers.push(startRenewalWorker(deps, connection));
       }
       for (const worker of workers) {
         worker.on("failed", (job, error) => logger.warn({ queue: worker.name, jobId: job?.id, err: error.message }, "job failed"));
-        worker.on("error", (error) => logger.warn({ queue: worker.name, err: error.message }, "worker error"));
-        closers.push(() => worker.close());
+        const workerError = throttledWarning(logger, "worker error");
+        worker.on("error", (error) => workerError({ queue: worker.name, err: error.message }));
       }
+      // Running jobs finish first (a charge waits for Oen's answer, up to the request timeout).
+      closers.push(() => bounded(Promise.all(workers.map((worker) => worker.close())), config.oen.requestTimeoutMs + CLOSE_TIMEOUT_MS));
     }
 
     let app: FastifyInstance | null = null;

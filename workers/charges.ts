@@ -19,8 +19,11 @@ async function runCharge(deps: Deps, job: Job<ChargeJob>, token: string | undefi
   for (let step = 0; step < MAX_STEPS; step++) {
     const result = await chargeInvoice(deps, job.data.invoiceId);
     switch (result.kind) {
-      case "sent":
-        return `${result.outcome} ${result.settled.attempt.order_id}`;
+      case "sent": {
+        // What Bull Board shows as the job's result: the answer, the order, and where the invoice stands.
+        const { attempt, invoice } = result.settled;
+        return `${result.outcome}${attempt.code === null ? "" : ` ${attempt.code}`}: order ${attempt.order_id}, invoice ${invoice.status}`;
+      }
       case "in_flight": {
         const resolved = await resolveAttempt(deps, result.attempt.id);
         if (resolved.kind === "wait") return delayJob(job, token, resolved.retryInMs);
@@ -46,7 +49,7 @@ export function startChargeWorker(deps: Deps, connection: ConnectionOptions, opt
   return new Worker<ChargeJob | RefundJob>(QUEUE_NAMES.charges, async (job, token) => ("refundId" in job.data ? processRefundJob(deps, job.data.refundId) : runCharge(deps, job as Job<ChargeJob>, token)), {
     connection,
     prefix: deps.config.queuePrefix,
-    concurrency: options.concurrency ?? 10,
+    concurrency: options.concurrency ?? deps.config.concurrency.charges,
     // Oen has no published rate limit, but asks not to hammer it.
     limiter: { max: deps.config.oen.chargeRatePerSecond, duration: 1_000 },
   });

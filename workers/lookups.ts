@@ -17,7 +17,7 @@ export function startLookupWorker(deps: Deps, connection: ConnectionOptions, opt
   return new Worker<ResolveAttemptJob>(QUEUE_NAMES.lookups, async (job, token) => runResolve(deps, job, token), {
     connection,
     prefix: deps.config.queuePrefix,
-    concurrency: options.concurrency ?? 5,
+    concurrency: options.concurrency ?? deps.config.concurrency.lookups,
     limiter: { max: deps.config.oen.lookupRatePerSecond, duration: 1_000 },
   });
 }

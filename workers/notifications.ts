@@ -41,7 +41,7 @@ export function startNotificationWorker(deps: Deps, connection: ConnectionOption
   const worker = new Worker<NotificationJob>(QUEUE_NAMES.notifications, run, {
     connection,
     prefix: deps.config.queuePrefix,
-    concurrency: options.concurrency ?? 5,
+    concurrency: options.concurrency ?? deps.config.concurrency.notifications,
   });
   worker.on("closed", () => mailer?.close());
   return worker;

@@ -1,6 +1,7 @@
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Deps } from "../src/deps.ts";
+import { metrics } from "../src/metrics/metrics.ts";
 import { createSideEffects } from "../src/outbox/side-effects.ts";
 import type { WebhookJob } from "../src/queues/jobs.ts";
 import { QUEUE_NAMES } from "../src/queues/queue-names.ts";
@@ -22,6 +23,7 @@ export async function processWebhook(deps: Deps, redis: Redis, jobId: string, jo
   if (job.kind === "other") {
     await writeWebhookTallies(deps.db, [{ purpose: purposeClass(job.purpose), outcome: "ignored", reason: "purpose_not_acted_on", count: 1 }]);
     await markWebhookProcessed(deps, jobId);
+    metrics.webhookApplied("ignored");
     return "ignored";
   }
   const stored = (await loadDelivery(deps.db, redis, prefix, jobId)) ?? ("sealedToken" in job ? job : undefined);
@@ -35,6 +37,7 @@ export async function processWebhook(deps: Deps, redis: Redis, jobId: string, jo
   await effects.flush();
   await markWebhookProcessed(deps, jobId);
   await dropDeliveryFromRedis(redis, prefix, jobId);
+  metrics.webhookApplied(result.outcome);
   deps.logger.info({ checkoutId: delivery.checkoutId, outcome: result.outcome, reason: result.reason, subscriptionId: result.subscriptionId }, "token webhook processed");
   return result.outcome;
 }
@@ -43,6 +46,6 @@ export function startWebhookWorker(deps: Deps, connection: Redis, options: { con
   return new Worker<WebhookJob>(QUEUE_NAMES.webhooks, async (job) => processWebhook(deps, connection, job.id!, job.data), {
     connection,
     prefix: deps.config.queuePrefix,
-    concurrency: options.concurrency ?? 5,
+    concurrency: options.concurrency ?? deps.config.concurrency.webhooks,
   });
 }

@@ -22,7 +22,8 @@ export type AttentionCode = (typeof ATTENTION_CODES)[number];
  * Why a charge's result is unknown. `unexpected_response`: an answer Oen's docs do not describe
  * (a 200 without a transaction id, a body that is not JSON, a 404/405 page, an unlisted code).
  */
-export type UnknownReason = "timeout" | "connection" | "http_5xx" | "gateway_timeout" | "C026" | "F0001" | "unexpected_response";
+export const UNKNOWN_REASONS = ["timeout", "connection", "http_5xx", "gateway_timeout", "C026", "F0001", "unexpected_response"] as const;
+export type UnknownReason = (typeof UNKNOWN_REASONS)[number];
 
 export function isDeclineCode(code: string | null): code is DeclineCode {
   return code !== null && (DECLINE_CODES as readonly string[]).includes(code);

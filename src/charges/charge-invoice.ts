@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
+import { metrics } from "../metrics/metrics.ts";
 import type { ChargeOutcome } from "../oen/types.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
 import { abandonedAfterMs } from "./abandoned-after.ts";
@@ -27,15 +28,19 @@ export async function chargeInvoice(deps: Deps, invoiceId: string): Promise<Char
 /** The request of a claimed attempt, sent once (unless it went stale meanwhile), and its answer settled. */
 export async function sendClaimed(deps: Deps, claim: Extract<Claim, { kind: "claimed" }>): Promise<ChargeResult> {
   const { attempt, request } = claim;
+  const about = { subscriptionId: claim.invoice.subscription_id, invoiceId: attempt.invoice_id, cycle: claim.invoice.cycle, attemptNo: attempt.attempt_no, orderId: attempt.order_id };
   if (!(await stillSendable(deps, attempt.id))) {
-    deps.logger.warn({ invoiceId: attempt.invoice_id, orderId: attempt.order_id }, "claimed attempt went stale before it was sent; left to the order lookup");
+    deps.logger.warn(about, "claimed attempt went stale before it was sent; left to the order lookup");
     return { kind: "stale", orderId: attempt.order_id };
   }
+  deps.logger.info({ ...about, amount: attempt.amount }, "charge sent");
   const outcome = await deps.oen.chargeToken(request);
-  deps.logger.info({ invoiceId: attempt.invoice_id, orderId: attempt.order_id, outcome: outcome.kind, code: "code" in outcome ? outcome.code : undefined }, "charge attempt answered");
+  const code = outcome.kind === "succeeded" ? undefined : outcome.kind === "unknown" ? outcome.reason : outcome.code;
+  deps.logger.info({ ...about, outcome: outcome.kind, code, oenTransactionId: outcome.kind === "succeeded" ? outcome.transactionHid : undefined }, "charge result");
   const effects = createSideEffects(deps);
   const settled = await deps.db.transaction().execute((tx) => settleAttempt(deps, tx, attempt.id, settlementOf(outcome), effects));
   await effects.flush();
+  metrics.chargeAnswered(outcome);
   return { kind: "sent", outcome: outcome.kind, settled };
 }
 

@@ -10,7 +10,8 @@ import { revealToken } from "../vault/token-vault.ts";
 import { orderIdFor } from "./order-id.ts";
 
 export type Claim =
-  | { kind: "claimed"; attempt: ChargeAttempt; request: TokenChargeRequest }
+  /** `invoice` as it was claimed (for the log lines that follow the attempt). */
+  | { kind: "claimed"; attempt: ChargeAttempt; request: TokenChargeRequest; invoice: Pick<Invoice, "subscription_id" | "cycle"> }
   | { kind: "settled"; status: Invoice["status"] | "missing" }
   | { kind: "in_flight"; attempt: ChargeAttempt }
   | { kind: "not_due"; at: Date | null }
@@ -108,6 +109,7 @@ export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | 
     return {
       kind: "claimed",
       attempt,
+      invoice: { subscription_id: invoice.subscription_id, cycle: invoice.cycle },
       request: {
         amount: invoice.amount,
         token,

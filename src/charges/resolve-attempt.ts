@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
+import { metrics } from "../metrics/metrics.ts";
 import { OenConfigError } from "../oen/errors.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
 import { abandonedAfterMs } from "./abandoned-after.ts";
@@ -38,9 +39,11 @@ export async function resolveAttempt(deps: Deps, attemptId: string): Promise<Res
   } catch (error) {
     if (error instanceof OenConfigError) throw error;
     deps.logger.warn({ orderId: attempt.order_id, err: (error as Error).message }, "order lookup failed; will look again");
+    metrics.chargeLookedUp("oen_unavailable");
     return { kind: "wait", retryInMs: await noteLookup(deps, attemptId, lookupBackoffMs(attempt.lookup_count)), why: "oen_unavailable" };
   }
   const verdict = lookupVerdict(transactions, ageMs, deps.config.oen.lookupSettleMs);
+  metrics.chargeLookedUp(verdict.kind);
   if (verdict.kind === "pending") {
     const backoff = lookupBackoffMs(attempt.lookup_count);
     // Nothing recorded yet: look again no later than the moment "nothing" becomes proof.

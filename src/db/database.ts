@@ -295,6 +295,7 @@ export interface Database {
   platform_events: PlatformEventsTable;
   portal_sessions: PortalSessionsTable;
   reconciliations: ReconciliationsTable;
+  platform_event_attempts: PlatformEventAttemptsTable;
 }
 
 export type Plan = Selectable<PlansTable>;
@@ -362,5 +363,17 @@ export interface PlatformEventsTable {
   delivered_at: Timestamp | null;
 }
 
+/** One delivery attempt of a platform event. */
+export interface PlatformEventAttemptsTable {
+  id: Generated<string>;
+  event_id: string;
+  at: Timestamp;
+  /** The platform's HTTP status; null when no answer came (then `error` says why). */
+  status_code: number | null;
+  error: string | null;
+  latency_ms: number;
+}
+
 export type Notice = Selectable<NoticesTable>;
 export type PlatformEvent = Selectable<PlatformEventsTable>;
+export type PlatformEventAttempt = Selectable<PlatformEventAttemptsTable>;

@@ -3,6 +3,7 @@ import { countCardAttempts, decideAfterDecline, type DeclineInput, type NoticeKi
 import type { ChargeAttempt, Database, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { recordDecline, scheduleCollection } from "../invoices/invoice-transitions.ts";
+import { metrics } from "../metrics/metrics.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
 import { markPastDue } from "../subscriptions/subscription-transitions.ts";
 import { applyFinalState } from "./apply-final-state.ts";
@@ -34,6 +35,7 @@ export async function applyDecline(deps: DeclineDeps, tx: Transaction<Database>,
     data: { invoiceId: invoice.id, subscriptionId, cycle: invoice.cycle, amount: invoice.amount, orderId: attempt.order_id, declineCode: attempt.code, nextAttemptAt: nextRetryAt?.toISOString() ?? null, awaitingNewCard: deadline !== null },
     occurredAt: now,
   });
+  effects.afterCommit(() => metrics.dunningStep(decision?.action ?? "new_card"));
   if (decision === undefined) return scheduleCollection(tx, effects, invoice.id, now, now);
 
   await markPastDue(tx, effects, subscriptionId, invoice.id, now);

@@ -1,9 +1,10 @@
 import type { PlatformEvent } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
+import { metrics } from "../metrics/metrics.ts";
 import { retryDelayMs, retryScheduleSpanning, type RetrySchedule } from "../notify/retry-schedule.ts";
 import { buildEventBody } from "./build-event-body.ts";
 import type { EventSender } from "./create-event-sender.ts";
-import { claimEvent, freezeEventPayload, lockEvent, markEventDelivered, readEvent, recordEventFailure } from "./event-repository.ts";
+import { claimEvent, freezeEventPayload, lockEvent, markEventDelivered, readEvent, recordEventAttempt, recordEventFailure } from "./event-repository.ts";
 
 /** 10 s doubling to 1 h, then hourly, for 30 days: retried until acknowledged, then `failed` and redeliverable. */
 export const EVENT_RETRY: RetrySchedule = retryScheduleSpanning(10_000, 3_600_000, 30 * 86_400_000);
@@ -26,10 +27,12 @@ const SEND_CLAIM_MS = 60_000;
  * crash or redelivery sends the same bytes under the same webhook-id. The
  * event is claimed in a short transaction (claimEvent), so concurrent runs
  * cannot both deliver it, and no transaction stays open during the POST; a
- * 2xx marks it delivered under that claim. A failure is retried at a time
- * stored on the row, which the job and the sweep both follow. Without a sender
- * (no PLATFORM_WEBHOOK_URL) the event stays pending: if the platform is
- * configured later, the sweep delivers the backlog.
+ * 2xx marks it delivered under that claim. Each attempt is kept
+ * (platform_event_attempts: when, the answer, the latency), in the short
+ * transaction that records its outcome. A failure is retried at a time stored
+ * on the row, which the job and the sweep both follow. Without a sender (no
+ * PLATFORM_WEBHOOK_URL) the event stays pending: if the platform is configured
+ * later, the sweep delivers the backlog.
  */
 export async function deliverEvent(
   deps: Pick<Deps, "db" | "clock" | "logger">,
@@ -54,22 +57,29 @@ export async function deliverEvent(
   });
   if (claim.kind === "skipped") return claim;
   const { event, claimedUntil } = claim;
+  const started = performance.now();
   const result = await sender.send(event.payload!);
   const now = deps.clock.now();
-  if (result.ok) {
-    if (!(await markEventDelivered(deps.db, event.id, claimedUntil, result.status!, now))) {
-      deps.logger.warn({ eventId, type: event.type }, "platform event acknowledged after its claim was gone (redelivered meanwhile); not recorded");
+  const attempt = { eventId, at: now, statusCode: result.status, error: result.error, latencyMs: performance.now() - started };
+  const outcome = await deps.db.transaction().execute(async (tx): Promise<EventOutcome> => {
+    await recordEventAttempt(tx, attempt);
+    if (result.ok) {
+      if (!(await markEventDelivered(tx, event.id, claimedUntil, result.status!, now))) {
+        deps.logger.warn({ eventId, type: event.type }, "platform event acknowledged after its claim was gone (redelivered meanwhile); not marked delivered");
+      }
+      return { kind: "delivered" };
     }
-    return { kind: "delivered" };
-  }
-  const error = result.error!;
-  const delayMs = retryDelayMs(schedule, event.retry_attempts + 1);
-  await recordEventFailure(deps.db, event.id, claimedUntil, { httpStatus: result.status, error, nextAttemptAt: delayMs === null ? null : new Date(now.getTime() + delayMs) });
-  const about = { eventId, type: event.type, attempts: event.attempts + 1, httpStatus: result.status, err: error };
-  if (delayMs !== null) {
-    deps.logger.warn({ ...about, retryInMs: delayMs }, "platform event not acknowledged; will retry");
-    return { kind: "retry", delayMs, error };
-  }
-  deps.logger.error(about, "PLATFORM EVENT GIVEN UP: the platform did not acknowledge it for 30 days; it stays `failed` in platform_events until redelivered");
-  return { kind: "failed", error };
+    const error = result.error!;
+    const delayMs = retryDelayMs(schedule, event.retry_attempts + 1);
+    await recordEventFailure(tx, event.id, claimedUntil, { httpStatus: result.status, error, nextAttemptAt: delayMs === null ? null : new Date(now.getTime() + delayMs) });
+    const about = { eventId, type: event.type, attempts: event.attempts + 1, httpStatus: result.status, err: error };
+    if (delayMs !== null) {
+      deps.logger.warn({ ...about, retryInMs: delayMs }, "platform event not acknowledged; will retry");
+      return { kind: "retry", delayMs, error };
+    }
+    deps.logger.error(about, "PLATFORM EVENT GIVEN UP: the platform did not acknowledge it for 30 days; it stays `failed` in platform_events until redelivered");
+    return { kind: "failed", error };
+  });
+  metrics.eventAttempted(event.type, outcome.kind as "delivered" | "retry" | "failed");
+  return outcome;
 }

@@ -54,6 +54,14 @@ export async function markEventDelivered(db: Kysely<Database>, id: string, claim
   return numUpdatedRows > 0n;
 }
 
+/** One delivery attempt, in the transaction that records its outcome on the event. */
+export async function recordEventAttempt(db: Kysely<Database>, attempt: { eventId: string; at: Date; statusCode: number | null; error: string | null; latencyMs: number }): Promise<void> {
+  await db
+    .insertInto("platform_event_attempts")
+    .values({ event_id: attempt.eventId, at: attempt.at, status_code: attempt.statusCode, error: attempt.error, latency_ms: Math.round(attempt.latencyMs) })
+    .execute();
+}
+
 /** A refused or unanswered attempt under the claim `claimedUntil`: retried at `nextAttemptAt`, or `failed` when that is null. */
 export async function recordEventFailure(
   db: Kysely<Database>,

@@ -5,6 +5,7 @@ import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
 import type { Queue } from "bullmq";
 import type { FastifyInstance } from "fastify";
+import { QUEUE_NAMES } from "../queues/queue-names.ts";
 
 const BASE_PATH = "/admin/queues";
 const digest = (value: string) => createHash("sha256").update(value).digest();
@@ -18,12 +19,12 @@ const ALLOWED_CHANGES = new Set(
   ),
 );
 
-// Fields a job may show: ids and what the job is about. Whatever else a job
-// holds (one queued by an older version may carry a page's customId or a
-// sealed token) is never shown.
-const SHOWN_FIELDS = ["kind", "checkoutId", "purpose", "invoiceId", "attemptId", "refundId", "noticeId", "eventId"];
-const shownData = (data: unknown) =>
-  data !== null && typeof data === "object" ? Object.fromEntries(Object.entries(data).filter(([key]) => SHOWN_FIELDS.includes(key))) : data;
+// What a webhook job shows: which page or purpose it is about. Whatever else one
+// holds (one queued by an older version carries the page's customId and a sealed
+// token) is never shown. Other queues' jobs hold ids only.
+const WEBHOOK_FIELDS = ["kind", "checkoutId", "purpose"];
+const webhookData = (data: unknown) =>
+  data !== null && typeof data === "object" ? Object.fromEntries(Object.entries(data).filter(([key]) => WEBHOOK_FIELDS.includes(key))) : data;
 
 /**
  * Bull Board at /admin/queues behind basic auth: ops watch, retry and clean
@@ -46,7 +47,7 @@ export async function adminBoard(app: FastifyInstance, options: { queues: Queue[
   serverAdapter.setBasePath(BASE_PATH);
   const adapters = options.queues.map((queue) => {
     const adapter = new BullMQAdapter(queue, { readOnlyMode: false });
-    adapter.setFormatter("data", shownData);
+    if (queue.name === QUEUE_NAMES.webhooks) adapter.setFormatter("data", webhookData);
     return adapter;
   });
   createBullBoard({ queues: adapters, serverAdapter });

@@ -1,13 +1,17 @@
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Deps } from "../deps.ts";
+import { metrics } from "../metrics/metrics.ts";
 import type { TestClock } from "../test-clock.ts";
 import { portalRoutes } from "../portal/portal-routes.ts";
 import { adminBoard } from "./admin-board.ts";
 import { requireApiKey } from "./api-key-auth.ts";
 import { authThrottle } from "./auth-throttle.ts";
 import { errorHandler } from "./error-handler.ts";
+import { openapiTransform } from "./openapi-transform.ts";
+import { docsRoute } from "./routes/docs-route.ts";
+import { eventRoutes } from "./routes/event-routes.ts";
 import { customerRoutes } from "./routes/customer-routes.ts";
 import { healthRoutes } from "./routes/health-routes.ts";
 import { metricsRoute } from "./routes/metrics-route.ts";
@@ -21,6 +25,8 @@ import { subscriptionLifecycleRoutes } from "./routes/subscription-lifecycle-rou
 import { subscriptionRoutes } from "./routes/subscription-routes.ts";
 import { testClockRoutes } from "./routes/test-clock-routes.ts";
 
+const UNLOGGED = new Set(["/healthz", "/readyz"]);
+
 /** The HTTP ingress: Oen's webhooks, the platform API, health, and Bull Board. */
 export async function buildApp(deps: Deps, options: { redis: Redis; testClock: TestClock | null }): Promise<FastifyInstance> {
   const app = Fastify({
@@ -29,6 +35,8 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
     trustProxy: deps.config.trustProxy,
     // Strict JSON: no type coercion, unknown fields are errors where schemas say so.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+    // Probes every few seconds would drown the log.
+    logController: new LogController({ disableRequestLogging: (request) => UNLOGGED.has(request.url.split("?")[0]!) }),
   });
   app.setErrorHandler(errorHandler);
   // First, so that its hooks run before every route's own authentication.
@@ -36,12 +44,29 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: "not_found", message: `no route ${request.method} ${request.url}` }));
   await app.register(swagger, {
     openapi: {
-      info: { title: "Oen recurring billing API", version: "1" },
-      components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
+      openapi: "3.1.0",
+      info: {
+        title: "Oen recurring billing API",
+        version: "1",
+        description: "Recurring card billing through Oen Payment (應援金流). The platform API takes a bearer API key (BILLING_API_KEYS).",
+        license: { name: "MIT", identifier: "MIT" },
+      },
+      servers: [{ url: deps.config.publicUrl, description: "this service (PUBLIC_URL)" }],
+      components: {
+        securitySchemes: {
+          apiKey: { type: "http", scheme: "bearer", description: "a key of BILLING_API_KEYS" },
+          metricsToken: { type: "http", scheme: "bearer", description: "METRICS_TOKEN" },
+        },
+      },
       security: [{ apiKey: [] }],
     },
+    transform: openapiTransform,
   });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  await app.register(docsRoute, { spec: () => app.swagger() as object });
+  app.addHook("onResponse", async (request, reply) => {
+    if (request.routeOptions.url === "/webhooks/oen") metrics.webhookAnswered(reply.statusCode, reply.elapsedTime / 1000);
+  });
 
   await app.register(healthRoutes, { deps, redis: options.redis });
   await app.register(metricsRoute, deps);
@@ -57,6 +82,7 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
     await api.register(customerRoutes, deps);
     await api.register(portalSessionRoutes, deps);
     await api.register(reconciliationRoutes, { db: deps.db });
+    await api.register(eventRoutes, deps);
     if (options.testClock !== null) await api.register(testClockRoutes, { deps, clock: options.testClock });
   });
   // The customer portal: its session cookie and CSRF tokens are its authorization, its own security headers.

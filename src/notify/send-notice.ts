@@ -1,4 +1,5 @@
 import type { Deps } from "../deps.ts";
+import { metrics } from "../metrics/metrics.ts";
 import type { Notice } from "../db/database.ts";
 import type { Mailer } from "./create-mailer.ts";
 import { noticeDataFrom } from "./notice-data.ts";
@@ -42,7 +43,24 @@ export async function sendNotice(
   schedule: RetrySchedule = NOTICE_RETRY,
 ): Promise<NoticeOutcome> {
   const claim = await claimForSending(deps, mailer, noticeId);
-  if (claim.kind !== "claimed") return claim;
+  const outcome = claim.kind === "claimed" ? await send(deps, claim, schedule) : claim.outcome;
+  // Counted once recorded: what the customer was (or was not) sent.
+  const kind = claim.kind === "claimed" ? claim.notice.kind : claim.noticeKind;
+  if (kind !== null) metrics.noticeAttempted(kind, outcome.kind);
+  return outcome;
+}
+
+interface Claimed {
+  kind: "claimed";
+  notice: Notice;
+  mail: NoticeMail;
+  claimedUntil: Date;
+  about: Record<string, unknown>;
+  smtp: Mailer;
+}
+
+/** Talks to SMTP with no transaction open, then records the outcome under the claim. */
+async function send(deps: Pick<Deps, "db" | "clock" | "logger">, claim: Claimed, schedule: RetrySchedule): Promise<NoticeOutcome> {
   const { notice, mail, claimedUntil, about, smtp } = claim;
   try {
     await smtp.send({ id: notice.id, to: mail.to, subject: mail.subject, text: mail.text, html: mail.html });
@@ -58,24 +76,30 @@ export async function sendNotice(
     deps.logger.error({ ...about, attempts: notice.attempts + 1, err: error }, "NOTICE GIVEN UP: the SMTP server refused it on every attempt");
     return { kind: "failed", error };
   }
-  if (!(await markNoticeSent(deps.db, notice.id, deps.clock.now(), claimedUntil))) {
-    deps.logger.warn(about, "notice sent after its claim had lapsed; another run may send it again");
-  }
+  if (await markNoticeSent(deps.db, notice.id, deps.clock.now(), claimedUntil)) deps.logger.info(about, "notice sent");
+  else deps.logger.warn(about, "notice sent after its claim had lapsed; another run may send it again");
   return { kind: "sent" };
 }
 
-type Claim = Exclude<NoticeOutcome, { kind: "sent" | "retry" | "failed" }> | { kind: "claimed"; notice: Notice; mail: NoticeMail; claimedUntil: Date; about: Record<string, unknown>; smtp: Mailer };
-
-/** Decides, under the notice's lock, whether this run sends it, and if so claims it and renders it; committed before SMTP is called. */
-async function claimForSending(deps: Pick<Deps, "db" | "clock" | "logger" | "config">, mailer: Mailer | null, noticeId: string): Promise<Claim> {
-  return deps.db.transaction().execute(async (tx): Promise<Claim> => {
+/**
+ * Decides, under the notice's lock, whether this run sends it, and if so
+ * claims it and renders it; committed before SMTP is called. `noticeKind` is
+ * set when the notice was due and this run decided its fate.
+ */
+async function claimForSending(
+  deps: Pick<Deps, "db" | "clock" | "logger" | "config">,
+  mailer: Mailer | null,
+  noticeId: string,
+): Promise<Claimed | { kind: "decided"; outcome: NoticeOutcome; noticeKind: string | null }> {
+  const decided = (outcome: NoticeOutcome, noticeKind: string | null = null) => ({ kind: "decided" as const, outcome, noticeKind });
+  return deps.db.transaction().execute(async (tx) => {
     const notice = await lockNotice(tx, noticeId);
-    if (notice === undefined) return { kind: "skipped", reason: "missing, or being sent by another run" };
-    if (notice.status !== "pending") return { kind: "skipped", reason: `already ${notice.status}` };
+    if (notice === undefined) return decided({ kind: "skipped", reason: "missing, or being sent by another run" });
+    if (notice.status !== "pending") return decided({ kind: "skipped", reason: `already ${notice.status}` });
     const now = deps.clock.now();
-    if (notice.next_attempt_at !== null && notice.next_attempt_at > now) return { kind: "not_due", delayMs: notice.next_attempt_at.getTime() - now.getTime() };
+    if (notice.next_attempt_at !== null && notice.next_attempt_at > now) return decided({ kind: "not_due", delayMs: notice.next_attempt_at.getTime() - now.getTime() });
     const claimedUntil = await claimNotice(tx, notice.id, SEND_CLAIM_MS);
-    if (claimedUntil === undefined) return { kind: "skipped", reason: "being sent by another run" };
+    if (claimedUntil === undefined) return decided({ kind: "skipped", reason: "being sent by another run" });
     const about = { noticeId, kind: notice.kind, subscriptionId: notice.subscription_id, cycle: notice.cycle };
     const context = await noticeContext(tx, notice);
     const data = notice.data === null ? null : noticeDataFrom(notice.kind, notice.data);
@@ -83,16 +107,16 @@ async function claimForSending(deps: Pick<Deps, "db" | "clock" | "logger" | "con
     if (moot !== null) {
       await markNoticeSkipped(tx, notice.id, moot);
       deps.logger.info({ ...about, reason: moot }, "notice skipped: its moment has passed");
-      return { kind: "skipped", reason: moot };
+      return decided({ kind: "skipped", reason: moot }, notice.kind);
     }
     const mail = data === null ? storedMail(notice) : noticeMail(deps.config, notice, data, context, now);
     await recordNoticeRendering(tx, notice.id, mail);
     if (mailer === null) {
       await markNoticeOutbox(tx, notice.id);
       deps.logger.info({ ...about, to: mail.to, subject: mail.subject, text: mail.text }, "SMTP_URL is not set: notice kept in the outbox, not sent");
-      return { kind: "outbox" };
+      return decided({ kind: "outbox" }, notice.kind);
     }
-    return { kind: "claimed", notice, mail, claimedUntil, about, smtp: mailer };
+    return { kind: "claimed" as const, notice, mail, claimedUntil, about, smtp: mailer };
   });
 }
 

@@ -124,7 +124,7 @@ export function createOenClient(options: OenClientOptions): OenClient {
 
   return {
     createCheckoutToken(request) {
-      return safeCall({ method: "POST", path: "/checkout-token", body: { ...request, merchantId: options.merchantId } }, (data) => {
+      return safeCall({ method: "POST", path: "/checkout-token", endpoint: "POST /checkout-token", body: { ...request, merchantId: options.merchantId } }, (data) => {
         const id = field(data, "id");
         return typeof id === "string" ? { id } : undefined;
       });
@@ -132,11 +132,12 @@ export function createOenClient(options: OenClientOptions): OenClient {
 
     async chargeToken(request) {
       const verdict = await exchange(
-        { method: "POST", path: "/token/transactions", body: { ...request, merchantId: options.merchantId }, timeoutMs: chargeTimeoutMs },
+        { method: "POST", path: "/token/transactions", endpoint: "POST /token/transactions", body: { ...request, merchantId: options.merchantId }, timeoutMs: chargeTimeoutMs },
         [request.token],
       );
       const outcome = toChargeOutcome(verdict);
-      logger.info(
+      // Debug: the charge worker logs the business event ("charge result") with its correlation ids.
+      logger.debug(
         {
           orderId: request.orderId,
           amount: request.amount,
@@ -150,7 +151,7 @@ export function createOenClient(options: OenClientOptions): OenClient {
     },
 
     listOrderTransactions(orderId) {
-      return safeCall({ method: "GET", path: `/order/${encodeURIComponent(orderId)}/transactions` }, (data) => {
+      return safeCall({ method: "GET", path: `/order/${encodeURIComponent(orderId)}/transactions`, endpoint: "GET /order/:orderId/transactions" }, (data) => {
         const transactions = field(data, "transactions");
         return Array.isArray(transactions) ? (transactions as OenTransaction[]) : undefined;
       });
@@ -171,7 +172,7 @@ export function createOenClient(options: OenClientOptions): OenClient {
     },
 
     getTransaction(id) {
-      return safeCall({ method: "GET", path: `/transactions/${encodeURIComponent(id)}` }, (data) =>
+      return safeCall({ method: "GET", path: `/transactions/${encodeURIComponent(id)}`, endpoint: "GET /transactions/:id" }, (data) =>
         typeof field(data, "id") === "string" ? (data as OenTransaction) : undefined,
       );
     },
@@ -180,11 +181,12 @@ export function createOenClient(options: OenClientOptions): OenClient {
       const verdict = await exchange({
         method: "POST",
         path: `/refunds/${encodeURIComponent(transactionHid)}`,
+        endpoint: "POST /refunds/:transactionHid",
         body: { ...request, merchantId: options.merchantId },
         timeoutMs: chargeTimeoutMs,
       });
       const outcome = toRefundOutcome(verdict);
-      logger.info(
+      logger.debug(
         {
           transactionHid,
           amount: request.amount,

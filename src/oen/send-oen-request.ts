@@ -1,4 +1,5 @@
 import type { Logger } from "../log.ts";
+import { metrics, type OenResult } from "../metrics/metrics.ts";
 
 /** What one HTTP exchange with Oen gave: an answer (JSON or not), or no answer at all. */
 export type OenExchange =
@@ -16,6 +17,8 @@ export interface OenTransport {
 export interface OenRequest {
   method: "GET" | "POST";
   path: string;
+  /** The path as a template without ids (`GET /order/:orderId/transactions`): the latency metric's label. */
+  endpoint?: string;
   body?: Record<string, unknown>;
   timeoutMs: number;
 }
@@ -42,15 +45,9 @@ export async function sendOenRequest(transport: OenTransport, request: OenReques
   } catch (error) {
     exchange = describeFailure(error, request.timeoutMs);
   }
-  transport.logger.debug(
-    {
-      method: request.method,
-      path: request.path,
-      outcome: exchange.kind === "response" ? exchange.httpStatus : exchange.kind,
-      ms: Math.round(performance.now() - started),
-    },
-    "oen request",
-  );
+  const ms = performance.now() - started;
+  metrics.oenRequest(request.endpoint ?? `${request.method} ${request.path.split("?")[0]}`, resultOf(exchange), ms / 1000);
+  transport.logger.debug({ method: request.method, path: request.path, outcome: exchange.kind === "response" ? exchange.httpStatus : exchange.kind, ms: Math.round(ms) }, "oen request");
   return exchange;
 }
 
@@ -69,4 +66,10 @@ function describeFailure(error: unknown, timeoutMs: number): OenExchange {
   const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
   const code = typeof cause?.code === "string" ? cause.code : name || "unknown error";
   return { kind: "connection", message: `connection failed (${code})` };
+}
+
+function resultOf(exchange: OenExchange): OenResult {
+  if (exchange.kind !== "response") return exchange.kind;
+  if (exchange.httpStatus >= 500) return "server_error";
+  return exchange.httpStatus >= 400 ? "client_error" : "ok";
 }

@@ -12,6 +12,7 @@ import { enqueueRefund } from "../refunds/enqueue-refund.ts";
 /** The fields of an invoice that say whether and when its next charge runs. */
 export interface CollectableInvoice {
   id: string;
+  cycle: number;
   attempt_count: number;
   next_attempt_at: Date | null;
 }
@@ -33,13 +34,16 @@ export interface SideEffects {
   resolve(attemptId: string, delayMs: number): void;
   /** A refund planned `pending` in this transaction, to send. */
   refund(refundId: string): void;
+  /** Runs after the commit (a metric counts what was committed, never a rollback). Must not throw. */
+  afterCommit(task: () => void): void;
   /** Call after the commit. */
   flush(): Promise<void>;
 }
 
 export function createSideEffects(deps: Pick<Deps, "db" | "queues" | "config" | "logger" | "clock">): SideEffects {
   const notices: string[] = [];
-  const events: string[] = [];
+  const events: Array<{ id: string; input: RecordEventInput }> = [];
+  const tasks: Array<() => void> = [];
   const charges = new Map<string, CollectableInvoice>();
   const resolves = new Map<string, number>();
   const refunds = new Set<string>();
@@ -50,7 +54,7 @@ export function createSideEffects(deps: Pick<Deps, "db" | "queues" | "config" | 
     },
     async event(db, input) {
       const id = await recordEvent(db, input);
-      if (id !== undefined) events.push(id);
+      if (id !== undefined) events.push({ id, input });
     },
     charge(invoice) {
       // The last word of the transaction wins: a later transition in it may have rescheduled the invoice.
@@ -62,7 +66,14 @@ export function createSideEffects(deps: Pick<Deps, "db" | "queues" | "config" | 
     refund(refundId) {
       refunds.add(refundId);
     },
+    afterCommit(task) {
+      tasks.push(task);
+    },
     async flush() {
+      for (const task of tasks.splice(0)) task();
+      // Every state change records its platform event: one log line each, once it is committed.
+      const recorded = events.splice(0);
+      for (const { id, input } of recorded) deps.logger.info({ eventId: id, ...correlationIds(input.data) }, `state change: ${input.type}`);
       try {
         const now = deps.clock.now().getTime();
         for (const invoice of charges.values()) {
@@ -74,10 +85,19 @@ export function createSideEffects(deps: Pick<Deps, "db" | "queues" | "config" | 
         for (const refundId of refunds) await enqueueRefund(deps, refundId);
         refunds.clear();
         for (const id of notices.splice(0)) await enqueueNotice(deps, id);
-        for (const id of events.splice(0)) await enqueueEvent(deps, id);
+        for (const { id } of recorded) await enqueueEvent(deps, id);
       } catch (error) {
         deps.logger.warn({ err: (error as Error).message }, "could not enqueue jobs, notices or events; the sweep will");
       }
     },
   };
+}
+
+/** The ids a log line of an event is found by (the subscription, the invoice, the customer). */
+function correlationIds(data: Record<string, unknown>): Record<string, string> {
+  const ids: Record<string, string> = {};
+  for (const key of ["subscriptionId", "invoiceId", "customerId", "refundId"]) {
+    if (typeof data[key] === "string") ids[key] = data[key];
+  }
+  return ids;
 }

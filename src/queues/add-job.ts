@@ -7,7 +7,7 @@ const JOB_NOT_IN_STATE = -3;
 /** How the enqueue helpers of a row's job (notice, event) add it. */
 export interface EnqueueOptions {
   delayMs?: number;
-  /** Run again a job BullMQ keeps as completed: the row says there is work left (pending), so that job is stale. */
+  /** Run again a job BullMQ keeps as completed: Postgres says there is work left, so that job is stale. */
   rerunCompleted?: boolean;
 }
 
@@ -21,8 +21,10 @@ export interface AddJobOptions extends JobsOptions {
  * Adds a job with a deterministic id, and makes sure the work it stands for
  * will run: a job with that id that is kept as failed (it gave up, e.g. while
  * Postgres was down) is retried, and one waiting as delayed is promoted when
- * the work is due now. Otherwise an existing id would swallow the add, and a
- * due invoice or notice could wait a day for the failed job to expire.
+ * the work is due now. With `rerunCompleted`, one kept as completed runs
+ * again, at once or, when the add is delayed, at its delay (it is replaced).
+ * Otherwise an existing id would swallow the add, and a due invoice or notice
+ * could wait a day for the kept job to expire.
  *
  * The only error ignored is the race with another producer or a worker that
  * moved the job on between reading its state and moving it (it is running or
@@ -37,7 +39,12 @@ export async function addJob<T>(queue: Queue<T>, name: string, data: T, options:
     const state = await job.getState();
     try {
       if (state === "failed") await job.retry("failed");
-      else if (state === "completed" && rerunCompleted) await job.retry("completed");
+      else if (state === "completed" && rerunCompleted && (jobOptions.delay ?? 0) <= 0) await job.retry("completed");
+      else if (state === "completed" && rerunCompleted && round === 0) {
+        // retry() would run it now: the completed job gives way to a fresh one with the delay.
+        await job.remove();
+        continue;
+      }
       else if (state === "delayed" && (jobOptions.delay ?? 0) <= 0) await job.promote();
       else if (state === "unknown" && round === 0) continue; // removed (retention) right after the add
       return;

@@ -42,6 +42,9 @@ export function webhookJobFor(delivery: Record<string, unknown>): WebhookJob {
 
 export interface ChargeJob {
   invoiceId: string;
+  // For Bull Board only (the worker reads the invoice): which cycle, and the attempt this job makes.
+  cycle?: number;
+  attempt?: number;
 }
 
 export interface ResolveAttemptJob {
@@ -50,6 +53,10 @@ export interface ResolveAttemptJob {
 
 export interface RefundJob {
   refundId: string;
+  // For Bull Board only (the worker reads the refund).
+  invoiceId?: string;
+  cause?: string;
+  amount?: number;
 }
 
 /** The renewal scheduler's tick (runSweep). */

@@ -41,9 +41,10 @@ export function createQueues(connection: Redis, prefix: string, onError: (error:
     defaultJobOptions: {
       attempts: 8,
       backoff: { type: "exponential", delay: 2_000 },
-      // Removed on completion so the sweep can always enqueue the invoice again;
-      // Postgres, not the job id, is what prevents a double charge.
-      removeOnComplete: true,
+      // Kept an hour (at most 10,000) so ops see in Bull Board what each charge did. A kept
+      // job never swallows a re-enqueue: enqueueCharge and enqueueRefund run it again
+      // (rerunCompleted). Postgres, not the job id, is what prevents a double charge.
+      removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: DAY_SECONDS },
     },
   });
@@ -54,7 +55,7 @@ export function createQueues(connection: Redis, prefix: string, onError: (error:
       // The job backs off by itself (moveToDelayed) while Oen cannot tell yet; these attempts cover crashed runs.
       attempts: 8,
       backoff: { type: "exponential", delay: 2_000 },
-      removeOnComplete: true,
+      removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: DAY_SECONDS },
     },
   });

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { Database, Refund } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
+import { metrics } from "../metrics/metrics.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
 import { applySucceededRefund } from "./apply-succeeded-refund.ts";
 import { liveRefundOf } from "./live-refund-of.ts";
@@ -57,5 +58,6 @@ export async function recordCrmRefund(
     .returningAll()
     .executeTakeFirstOrThrow();
   await applySucceededRefund(deps, tx, refund, invoice, effects);
+  effects.afterCommit(() => metrics.refundSettled(refund));
   return { kind: "recorded", refund };
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database, Invoice, Refund } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
+import { metrics } from "../metrics/metrics.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
 import { applySucceededRefund } from "./apply-succeeded-refund.ts";
 
@@ -41,6 +42,7 @@ export async function settleRefund(
   if (refund === undefined) {
     return { applied: false, invoice, refund: await tx.selectFrom("refunds").selectAll().where("id", "=", refundId).executeTakeFirstOrThrow() };
   }
+  effects.afterCommit(() => metrics.refundSettled(refund));
   if (settlement.kind !== "succeeded") return { applied: true, refund, invoice };
   return { applied: true, refund, invoice: await applySucceededRefund(deps, tx, refund, invoice, effects) };
 }

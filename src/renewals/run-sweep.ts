@@ -106,7 +106,7 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     // tick, whose job should have run by now. Their jobs are checked in one pipelined round trip.
     const due = await deps.db
       .selectFrom("invoices")
-      .select(["id", "attempt_count"])
+      .select(["id", "cycle", "attempt_count"])
       .where("status", "=", "open")
       .where("next_attempt_at", "<=", new Date(deps.clock.now().getTime() - deps.config.renewalSweepIntervalMs))
       .orderBy("next_attempt_at")

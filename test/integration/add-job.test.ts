@@ -56,6 +56,19 @@ describe("addJob", () => {
     await eventually(async () => (await (await queue.getJob("work-3"))!.getState()) === "completed");
     expect(runs.filter((id) => id === "work-3")).toHaveLength(2);
   });
+
+  it("runs a kept completed job again when asked, at once or at the add's delay", async () => {
+    failing = false;
+    await addJob(queue, "work", { n: 4 }, { jobId: "work-4" });
+    await eventually(async () => (await (await queue.getJob("work-4"))!.getState()) === "completed");
+    // Without rerunCompleted the kept job swallows the add.
+    await addJob(queue, "work", { n: 4 }, { jobId: "work-4" });
+    await addJob(queue, "work", { n: 4 }, { jobId: "work-4", rerunCompleted: true });
+    await eventually(async () => runs.filter((id) => id === "work-4").length === 2 && (await (await queue.getJob("work-4"))!.getState()) === "completed");
+    await addJob(queue, "work", { n: 4 }, { jobId: "work-4", rerunCompleted: true, delay: 3_600_000 });
+    expect(await (await queue.getJob("work-4"))!.getState()).toBe("delayed");
+    expect(runs.filter((id) => id === "work-4")).toHaveLength(2);
+  });
 });
 
 // Anything but that race must reach the caller: a revival that silently did not
@@ -88,4 +101,5 @@ describe("addJob when reviving the job fails", () => {
     await expect(addJob(queue, "work", { n: 2 }, { jobId: "broken-2" })).rejects.toThrow(/WRONGTYPE/);
     await connection.del(`${prefix}:add-job-broken:wait`);
   });
+
 });

@@ -185,7 +185,7 @@ describe("migrate, configuration and the binary", () => {
       url.pathname = `/${name}`;
       const first = await runCli(["--json", "migrate"], { ...h.env, DATABASE_URL: url.toString() });
       expect(first.code, first.stderr).toBe(0);
-      expect(first.json.applied).toContain("2026-12-02T10-00-00_reconciliations");
+      expect(first.json.applied).toContain("2026-12-01T17-00-00_reconciliations");
       expect(await runCli(["migrate"], { ...h.env, DATABASE_URL: url.toString() })).toMatchObject({ code: 0, stdout: "migrations: up to date\n" });
     } finally {
       await sql`drop database if exists ${sql.id(name)} with (force)`.execute(admin);

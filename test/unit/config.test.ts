@@ -203,6 +203,11 @@ describe("loadConfig", () => {
     [{ OEN_WEBHOOK_LATE_MARGIN: "soon" }, /^OEN_WEBHOOK_LATE_MARGIN must be a duration/],
     [{ WEBHOOK_INBOX_RETENTION: "forever" }, /^WEBHOOK_INBOX_RETENTION must be a duration/],
     [{ WEBHOOK_EVENTS_RETENTION: "-1d" }, /^WEBHOOK_EVENTS_RETENTION must be a duration/],
+    [{ CHARGE_CONCURRENCY: "0" }, /^CHARGE_CONCURRENCY must be an integer from 1 to 1000/],
+    [{ WEBHOOK_CONCURRENCY: "many" }, /^WEBHOOK_CONCURRENCY must be an integer/],
+    [{ NOTIFICATION_CONCURRENCY: "2.5" }, /^NOTIFICATION_CONCURRENCY must be an integer/],
+    [{ LOOKUP_CONCURRENCY: "-1" }, /^LOOKUP_CONCURRENCY must be an integer/],
+    [{ LOG_FORMAT: "xml" }, /^LOG_FORMAT must be json or pretty/],
   ])("stops with one line naming a malformed setting: %j", (change, message) => {
     const problems = problemsOf({ ...real, ...change });
     expect(problems).toHaveLength(1);
@@ -213,6 +218,13 @@ describe("loadConfig", () => {
     expect(loadConfig({}).oenWebhooks).toEqual({ ratePerMinute: 600, allowedSources: null, lateDeliveryMs: 15 * 60_000, inboxRetentionMs: 7 * 86_400_000, eventsRetentionMs: 90 * 86_400_000 });
     const set = loadConfig({ OEN_WEBHOOK_RATE_LIMIT: "60", OEN_WEBHOOK_ALLOWED_IPS: "203.0.113.7, 198.51.100.0/24,2001:db8::/32", OEN_WEBHOOK_LATE_MARGIN: "20m", WEBHOOK_INBOX_RETENTION: "1d", WEBHOOK_EVENTS_RETENTION: "30d" });
     expect(set.oenWebhooks).toEqual({ ratePerMinute: 60, allowedSources: ["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"], lateDeliveryMs: 20 * 60_000, inboxRetentionMs: 86_400_000, eventsRetentionMs: 30 * 86_400_000 });
+  });
+
+  it("reads each worker's concurrency and the lookup rate apart from the charge rate", () => {
+    const config = loadConfig({ CHARGE_CONCURRENCY: "3", LOOKUP_CONCURRENCY: "2", WEBHOOK_CONCURRENCY: "7", NOTIFICATION_CONCURRENCY: "9", OEN_CHARGE_RATE: "4", OEN_LOOKUP_RATE: "1" });
+    expect(config.concurrency).toEqual({ charges: 3, lookups: 2, webhooks: 7, notifications: 9 });
+    expect(config.oen).toMatchObject({ chargeRatePerSecond: 4, lookupRatePerSecond: 1 });
+    expect(loadConfig({}).concurrency).toEqual({ charges: 10, lookups: 5, webhooks: 5, notifications: 5 });
   });
 
   it("reads TRUST_PROXY as proxy addresses", () => {

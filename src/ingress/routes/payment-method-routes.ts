@@ -100,6 +100,10 @@ export async function paymentMethodRoutes(app: FastifyInstance, deps: Deps) {
         security: [],
         // Loose on purpose: a mangled link gets the customer page below, not a JSON 400.
         params: { type: "object", required: ["token"], properties: { token: { type: "string", maxLength: 512 } } },
+        response: {
+          302: { description: "to the fresh Oen page (Location)", type: "null" },
+          ...Object.fromEntries([...new Set(Object.values(PAGES).map((page) => page.status))].map((status) => [status, { description: "a page for the customer saying what to do", content: { "text/html": { schema: { type: "string" } } } }])),
+        },
       },
     },
     async (request, reply) => {

@@ -179,7 +179,14 @@ export async function subscriptionRoutes(app: FastifyInstance, deps: Deps) {
 
   app.get<{ Params: { id: string } }>(
     "/v1/subscriptions/:id/dunning",
-    { schema: { summary: "Preview of the dunning timeline: retries, notices, final state", tags: ["subscriptions"], params: idParams, response: { 404: errorResponse } } },
+    {
+      schema: {
+        summary: "Preview of the dunning timeline: retries, notices, final state",
+        tags: ["subscriptions"],
+        params: idParams,
+        response: { 200: { type: "object", additionalProperties: true, description: "the timeline" }, 404: errorResponse },
+      },
+    },
     async (request, reply) => (await dunningTimeline(deps, request.params.id)) ?? reply.code(404).send(notFound(request.params.id)),
   );
 

@@ -13,10 +13,18 @@ const advanceBody = {
 
 /** Sandbox only (BILLING_TEST_CLOCK=1): moves now forward for every process and sweeps at once. */
 export async function testClockRoutes(app: FastifyInstance, options: { deps: Deps; clock: TestClock }) {
-  app.get("/v1/test-clock", { schema: { summary: "The sandbox clock", tags: ["test clock"] } }, async () => ({ now: options.clock.now().toISOString() }));
+  const now = { type: "string", format: "date-time" } as const;
+  app.get("/v1/test-clock", { schema: { summary: "The sandbox clock", tags: ["test clock"], response: { 200: { type: "object", properties: { now } } } } }, async () => ({ now: options.clock.now().toISOString() }));
   app.post<{ Body: { by: string } }>(
     "/v1/test-clock/advance",
-    { schema: { summary: "Move the sandbox clock forward and run a renewal sweep", tags: ["test clock"], body: advanceBody } },
+    {
+      schema: {
+        summary: "Move the sandbox clock forward and run a renewal sweep",
+        tags: ["test clock"],
+        body: advanceBody,
+        response: { 200: { type: "object", properties: { now, sweep: { type: "object", additionalProperties: true, description: "what the sweep did" } } } },
+      },
+    },
     async (request) => {
       const now = await options.clock.advance(parseDuration(request.body.by));
       const sweep = await runSweep(options.deps);

@@ -34,6 +34,7 @@ export function chargeToken(ctx: SimulatorContext, body: TokenChargeBody, fault:
 
   const declined = card.charges < card.behaviour.declines;
   card.charges += 1;
+  ctx.cards.save();
   const createdAt = ctx.now();
   const entry: LedgerEntry = {
     id: ctx.ids.transactionHid(createdAt),

@@ -1,4 +1,5 @@
 import type { Logger } from "../../log.ts";
+import type { CardStore } from "./card-store.ts";
 import type { CardBehaviour } from "./cards.ts";
 import type { FaultController } from "./fault-controller.ts";
 import type { IdFactory } from "./id-factory.ts";
@@ -62,7 +63,7 @@ export interface SimulatorContext {
   ids: IdFactory;
   ledger: Ledger;
   checkouts: Map<string, CheckoutPage>;
-  cards: Map<string, BoundCard>;
+  cards: CardStore;
   faults: FaultController;
   /** Every refund request received, in order: tests prove "sent once" with it. */
   refundRequests: RefundRequestRecord[];

@@ -3,6 +3,7 @@ import { silentLogger, type Logger } from "../../log.ts";
 import type { CardRefusalCode } from "./cards.ts";
 import { bindCard, completeCardForm, type BindCardInput, type BindResult } from "./bind-card.ts";
 import { buildSimulatorApp } from "./build-simulator-app.ts";
+import { CardStore } from "./card-store.ts";
 import { createFaultController, type FaultControls } from "./fault-controller.ts";
 import { parseFaultPlan, type FaultPlan } from "./fault-plan.ts";
 import { createIdFactory } from "./id-factory.ts";
@@ -43,6 +44,8 @@ export interface OenSimulatorOptions {
   ipAllowlist?: string[] | null;
   /** Binding a card also lists a 1-TWD authorisation, returned at once, as some acquirers do (default false). */
   bindingAuthorisations?: boolean;
+  /** A JSON file that keeps the bound cards across restarts (default: none, memory only). */
+  cardsFile?: string | null;
 }
 
 export interface OenSimulator {
@@ -104,7 +107,7 @@ export async function startOenSimulator(options: OenSimulatorOptions): Promise<O
     ids: createIdFactory(random),
     ledger: createLedger(),
     checkouts: new Map(),
-    cards: new Map(),
+    cards: new CardStore(options.cardsFile ?? null),
     faults,
     refundRequests: [],
     webhooks: createWebhookSender({
@@ -154,6 +157,7 @@ export async function startOenSimulator(options: OenSimulatorOptions): Promise<O
       if (card === undefined) throw new Error("no card with that token");
       card.behaviour = { ...card.behaviour, declines: behaviour.declines, declineCode: behaviour.declineCode };
       card.charges = 0;
+      ctx.cards.save();
     },
     refundInCrm: (transactionHid, input = {}) => refundInCrm(ctx, transactionHid, input),
     payOut: (transactionHid) => payOut(ctx, transactionHid),
