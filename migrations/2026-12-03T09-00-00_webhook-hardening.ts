@@ -34,6 +34,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("body", "jsonb", (c) => c.notNull())
     .execute();
 
+  // Card tokens sealed before bindings (v1), which the sweep seals again for their rows.
+  await sql`create index payment_tokens_unbound on payment_tokens (key_id, id) where ciphertext not like 'v2.%'`.execute(db);
+
   // A delivery run claims its notice or event for a while (committed), then talks to SMTP
   // or the platform with no transaction open, then records the outcome.
   await db.schema.alterTable("notices").addColumn("claimed_until", "timestamptz").execute();
@@ -53,6 +56,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable("card_link_pages").execute();
   await db.schema.alterTable("platform_events").dropColumn("claimed_until").execute();
+  await db.schema.dropIndex("payment_tokens_unbound").execute();
   await db.schema.alterTable("notices").dropColumn("claimed_until").execute();
   await db.schema.dropTable("oen_webhook_samples").execute();
   await db.schema.dropTable("oen_webhook_tallies").execute();

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { writeAudit } from "../audit/audit-log.ts";
 import type { Database, PaymentToken } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
@@ -77,7 +77,8 @@ export async function resealUnboundTokens(deps: Pick<Deps, "db" | "config" | "lo
     const batch = await deps.db
       .selectFrom("payment_tokens")
       .select(["id", "subscription_id", "checkout_session_id", "key_id", "ciphertext"])
-      .where("ciphertext", "not like", `${BOUND_PREFIX}%`)
+      // A literal, so that the partial index payment_tokens_unbound serves it.
+      .where("ciphertext", "not like", sql.lit(`${BOUND_PREFIX}%`))
       .where("key_id", "in", keyIds)
       .where("id", ">", after)
       .orderBy("id")
