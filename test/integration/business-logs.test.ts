@@ -92,7 +92,7 @@ describe("migrations at start-up", () => {
     await (await startService({ config, logger: first.logger })).close();
     const applied = first.lines.find((l) => l.msg.startsWith("applied "))!;
     expect(applied.migrations).toContain("2026-11-26T12-00-00_initial");
-    expect(applied.migrations).toContain("2026-12-02T10-00-00_platform-event-attempts");
+    expect(applied.migrations).toContain("2026-12-01T18-00-00_platform-event-attempts");
     expect(applied.msg).toBe(`applied ${applied.migrations.length} migrations: ${applied.migrations.join(", ")}`);
     const second = capture();
     await (await startService({ config, logger: second.logger })).close();
