@@ -8,15 +8,16 @@ import { QUEUE_NAMES } from "../src/queues/queue-names.ts";
 import { cleanTokenDelivery } from "../src/webhooks/clean-token-delivery.ts";
 import { handleTokenWebhook } from "../src/webhooks/handle-token-webhook.ts";
 import { markWebhookProcessed } from "../src/webhooks/relay-webhook-inbox.ts";
-import { dropDeliveryFromRedis, loadDelivery } from "../src/webhooks/webhook-delivery-store.ts";
+import { dropDeliveryFromRedis, keepDeliveryInPostgres, loadDelivery } from "../src/webhooks/webhook-delivery-store.ts";
 import { purposeClass, writeWebhookTallies } from "../src/webhooks/webhook-tally.ts";
 
 /**
  * Applies Oen webhooks in the background, after the ingress answered 2xx. The
  * job names its delivery: Postgres' copy, else the Redis key its id names; a
- * job queued by an older version carries it whole. The delivery is cleaned
- * again: one stored by an older version may hold what Postgres refuses (a NUL)
- * or fields of odd types, and must not fail forever.
+ * job queued by an older version carries it whole. One Postgres did not have
+ * is kept there first. The delivery is cleaned again: one stored by an older
+ * version may hold what Postgres refuses (a NUL) or fields of odd types, and
+ * must not fail forever.
  */
 export async function processWebhook(deps: Deps, redis: Redis, jobId: string, job: WebhookJob): Promise<string> {
   const prefix = deps.config.queuePrefix;
@@ -26,12 +27,14 @@ export async function processWebhook(deps: Deps, redis: Redis, jobId: string, jo
     metrics.webhookApplied("ignored");
     return "ignored";
   }
-  const stored = (await loadDelivery(deps.db, redis, prefix, jobId)) ?? ("sealedToken" in job ? job : undefined);
-  if (stored === undefined) {
+  const found = (await loadDelivery(deps.db, redis, prefix, jobId)) ?? ("sealedToken" in job ? { from: "job" as const, stored: job } : undefined);
+  if (found === undefined) {
     deps.logger.warn({ jobId, checkoutId: job.checkoutId }, "token webhook job without its delivery in Postgres or Redis; nothing to apply");
     return "missing";
   }
-  const delivery = cleanTokenDelivery(stored as Record<string, unknown>);
+  const delivery = cleanTokenDelivery(found.stored as Record<string, unknown>);
+  // Kept only in Redis (Postgres was down when it came): Postgres keeps it now, so the relay brings it back whatever becomes of the job.
+  if (found.from !== "postgres") await keepDeliveryInPostgres(deps.db, jobId, delivery);
   const effects = createSideEffects(deps);
   const result = await handleTokenWebhook(deps, delivery, effects);
   await effects.flush();

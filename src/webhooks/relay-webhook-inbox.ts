@@ -13,7 +13,7 @@ const RETENTION_BATCH = 10_000;
  * delivery stays in Postgres). Rows are claimed (relayed_at) in a short
  * transaction and added after it commits, so a Redis that refuses writes holds
  * no row lock; a row whose add failed is claimable again at once, and the
- * error reaches the sweep. Then deletes applied rows and webhook records past
+ * error reaches the sweep. Also deletes applied rows and webhook records past
  * their retention, in bounded batches.
  */
 export async function relayWebhookInbox(deps: Pick<Deps, "db" | "queues" | "config">, limit = 500): Promise<number> {
@@ -35,6 +35,8 @@ export async function relayWebhookInbox(deps: Pick<Deps, "db" | "queues" | "conf
     )
     .returning(["id", "job_id", "payload"])
     .execute();
+  // First: retention goes on while Redis refuses the jobs.
+  await deleteExpired(deps);
   let relayed = 0;
   try {
     for (const row of claimed) {
@@ -47,7 +49,6 @@ export async function relayWebhookInbox(deps: Pick<Deps, "db" | "queues" | "conf
     await deps.db.updateTable("webhook_inbox").set({ relayed_at: null }).where("id", "in", left).execute();
     throw error;
   }
-  await deleteExpired(deps);
   return relayed;
 }
 

@@ -19,14 +19,15 @@ export async function keepDeliveryInPostgres(db: Db, jobId: string, delivery: To
 }
 
 /**
- * The delivery a webhook job stands for, as stored (to be cleaned): Postgres'
- * copy first, else the Redis key its id names; undefined when neither has it.
+ * The delivery a webhook job stands for, as stored (to be cleaned), and where
+ * it was: Postgres' copy first, else the Redis key its id names; undefined
+ * when neither has it.
  */
-export async function loadDelivery(db: Db, redis: Redis, prefix: string, jobId: string): Promise<unknown> {
+export async function loadDelivery(db: Db, redis: Redis, prefix: string, jobId: string): Promise<{ from: "postgres" | "redis"; stored: unknown } | undefined> {
   const kept = await db.selectFrom("webhook_inbox").select("payload").where("job_id", "=", jobId).executeTakeFirst();
-  if (kept !== undefined) return kept.payload;
+  if (kept !== undefined) return { from: "postgres", stored: kept.payload };
   const text = await redis.get(webhookDeliveryKey(prefix, jobId));
-  return text === null ? undefined : JSON.parse(text);
+  return text === null ? undefined : { from: "redis", stored: JSON.parse(text) };
 }
 
 /** Once applied, the Redis copy has done its job (Postgres' is marked processed). */

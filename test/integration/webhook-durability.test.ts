@@ -17,7 +17,8 @@ import { relayWebhookInbox } from "../../src/webhooks/relay-webhook-inbox.ts";
 import type { TokenWebhookDelivery } from "../../src/queues/jobs.ts";
 import { webhookDeliveryKey } from "../../src/webhooks/webhook-delivery-store.ts";
 import { freePort } from "../support/free-port.ts";
-import { eventually, TEST_KEYS } from "../support/harness.ts";
+import { eventually, samplePlan, sampleSubscription, startHarness, TEST_KEYS, type Harness } from "../support/harness.ts";
+import { captureTokenWebhook, checkoutIdOf } from "../support/webhook-capture.ts";
 import { startServiceProcess } from "../support/service-process.ts";
 import { createTestDatabase, deleteQueueKeys, testQueuePrefix, testRedisUrl, type TestDatabase } from "../support/test-services.ts";
 
@@ -150,5 +151,45 @@ describe("webhook durability when Redis or Postgres is down", () => {
     connection.disconnect();
     expect(await relayWebhookInbox({ db: database.db, queues, config })).toBeGreaterThanOrEqual(1);
     expect(await queues.webhooks.getJobState(row.job_id)).toBe("waiting");
+  });
+});
+
+describe("a webhook kept in Redis only, because Postgres was down at the ingress", () => {
+  let h: Harness;
+  const closers: Array<() => Promise<unknown>> = [];
+  beforeAll(async () => {
+    // No worker yet: the webhook waits in Redis.
+    h = await startHarness({ env: { ROLES: "ingress,scheduler" } });
+    await h.api("PUT", "/v1/plans/kept", samplePlan);
+  });
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    await h?.close();
+  });
+
+  it("is kept in Postgres by the worker before it is applied, once Postgres is back", async () => {
+    const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("kept", "cus_redis_only"))).json();
+    const checkoutId = checkoutIdOf(subscription.checkoutUrl);
+    const genuine = await captureTokenWebhook(h, checkoutId);
+    // Another ingress, on the same Redis and queue prefix, whose Postgres does not answer.
+    const deadDb = createDb(DEAD_POSTGRES);
+    const producer = createRedis(h.config.redisUrl, "producer");
+    producer.on("error", () => {});
+    await new Promise((resolve) => producer.once("ready", resolve));
+    const app = await buildApp({ ...h.service.deps, db: deadDb }, { redis: producer, testClock: null });
+    closers.push(() => deadDb.destroy(), async () => producer.disconnect(), () => app.close());
+    expect((await app.inject({ method: "POST", url: "/webhooks/oen", payload: genuine })).statusCode).toBe(200);
+    const [job] = await h.service.deps.queues.webhooks.getJobs(["waiting"]);
+    expect(job!.data).toEqual({ kind: "token", checkoutId });
+    expect(await h.database.db.selectFrom("webhook_inbox").select("id").where("job_id", "=", job!.id!).execute()).toEqual([]);
+    expect(await producer.exists(webhookDeliveryKey(h.config.queuePrefix, job!.id!))).toBe(1);
+
+    const worker = await startServiceProcess({ ...h.env, ROLES: "workers" });
+    closers.push(() => worker.kill("SIGKILL"));
+    await eventually(async () => (await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json().status === "active", 20_000, "the webhook applied");
+    const kept = await h.database.db.selectFrom("webhook_inbox").selectAll().where("job_id", "=", job!.id!).executeTakeFirstOrThrow();
+    expect(kept.processed_at).toBeInstanceOf(Date);
+    expect(JSON.stringify(kept.payload)).not.toContain(genuine.token!);
+    expect(await producer.exists(webhookDeliveryKey(h.config.queuePrefix, job!.id!))).toBe(0);
   });
 });
