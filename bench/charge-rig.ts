@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import { loadConfig } from "../src/config.ts";
 import { createQueues, type Queues } from "../src/queues/queues.ts";
 import { jobIds, type ChargeJob, type RefundJob } from "../src/queues/jobs.ts";
-import { sealToken, type SealedToken } from "../src/vault/token-cipher.ts";
+import { sealStoredToken, type SealedToken, type TokenRow } from "../src/vault/token-cipher.ts";
 import type { BenchEnvironment } from "./bench-environment.ts";
 import { startChild, type BenchChild } from "./child.ts";
 import { startCpuSampler } from "./cpu-sampler.ts";
@@ -18,8 +18,8 @@ export interface ChargeRig {
   worker: BenchChild;
   simulator: BenchChild;
   queues: Queues;
-  /** The simulator's card, sealed as the service stores it. */
-  card: SealedToken;
+  /** Seals the simulator's card for one payment_tokens row, as the service stores it. */
+  seal: (row: TokenRow) => SealedToken;
   close(): Promise<void>;
 }
 
@@ -54,13 +54,14 @@ export async function startChargeRig(bench: BenchEnvironment, input: { oenLatenc
     throw error;
   }
   const queues = createQueues(bench.redis, bench.env.QUEUE_PREFIX);
-  const card = sealToken(loadConfig(bench.serviceEnv(String(simulator.info.url))).tokenKeys, String(simulator.info.token));
+  const keyring = loadConfig(bench.serviceEnv(String(simulator.info.url))).tokenKeys;
+  const seal = (row: TokenRow) => sealStoredToken(keyring, String(simulator.info.token), row);
   return {
     bench,
     worker,
     simulator,
     queues,
-    card,
+    seal,
     async close() {
       await worker.stop();
       await simulator.stop();
@@ -85,7 +86,7 @@ async function enqueueCharges(queue: Queue<ChargeJob | RefundJob>, invoiceIds: s
  */
 export async function runCharges(rig: ChargeRig, count: number): Promise<ChargeRun> {
   const { bench } = rig;
-  const invoiceIds = await seedDueInvoices(bench.db, { first: nextSubscription, count, card: rig.card });
+  const invoiceIds = await seedDueInvoices(bench.db, { first: nextSubscription, count, seal: rig.seal });
   nextSubscription += count;
   await rig.queues.charges.pause();
   await enqueueCharges(rig.queues.charges, invoiceIds);

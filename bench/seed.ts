@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import type { Db } from "../src/db/connect.ts";
-import type { SealedToken } from "../src/vault/token-cipher.ts";
+import type { SealedToken, TokenRow } from "../src/vault/token-cipher.ts";
 
 // Seeds in SQL (a million rows in seconds), in the shapes the service's own code writes.
 
@@ -31,11 +31,11 @@ export async function seedSubscriptions(db: Db, input: { first: number; count: n
 }
 
 /**
- * `count` subscriptions that renewed into cycle 2 a moment ago, each with a card (the same
- * sealed simulator token: its additional data is not bound to the row) and an open renewal
+ * `count` subscriptions that renewed into cycle 2 a moment ago, each with a card (the
+ * simulator's token, sealed for its own row as the service stores it) and an open renewal
  * invoice due now, as the sweep leaves them. Returns the invoice ids.
  */
-export async function seedDueInvoices(db: Db, input: { first: number; count: number; card: SealedToken }): Promise<string[]> {
+export async function seedDueInvoices(db: Db, input: { first: number; count: number; seal: (row: TokenRow) => SealedToken }): Promise<string[]> {
   const last = input.first + input.count - 1;
   const range = sql`generate_series(${input.first}::int, ${last}::int) g`;
   await sql`
@@ -45,8 +45,14 @@ export async function seedDueInvoices(db: Db, input: { first: number; count: num
     from ${range}`.execute(db);
   await sql`insert into checkout_sessions (id, subscription_id, purpose, custom_id, status, expires_at, completed_at)
             select 'cs_' || g, 'sub_' || g, 'subscribe', 'sub_' || g || '.subscribe', 'completed', now(), now() from ${range}`.execute(db);
-  await sql`insert into payment_tokens (id, subscription_id, checkout_session_id, key_id, ciphertext, last4, status)
-            select 'pm_' || g, 'sub_' || g, 'cs_' || g, ${input.card.keyId}, ${input.card.ciphertext}, '4242', 'active' from ${range}`.execute(db);
+  for (let from = input.first; from <= last; from += 1_000) {
+    const rows = Array.from({ length: Math.min(1_000, last - from + 1) }, (_, i) => {
+      const row = { id: `pm_${from + i}`, subscription_id: `sub_${from + i}`, checkout_session_id: `cs_${from + i}` };
+      const sealed = input.seal(row);
+      return { ...row, key_id: sealed.keyId, ciphertext: sealed.ciphertext, last4: "4242", status: "active" as const };
+    });
+    await db.insertInto("payment_tokens").values(rows).execute();
+  }
   const details = JSON.stringify([{ productionCode: PLAN.product_code, description: PLAN.description, quantity: 1, unit: PLAN.unit, unitPrice: PLAN.amount }]);
   const { rows } = await sql<{ id: string }>`
     insert into invoices (id, subscription_id, cycle, status, amount, product_details, period_start, period_end, next_attempt_at)

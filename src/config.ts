@@ -3,6 +3,7 @@ import { parseDuration, parseDurationList } from "./billing/duration.ts";
 import { DECLINE_CODES, type DeclineCode } from "./oen/types.ts";
 import { isWebhookSecret } from "./events/webhook-secret.ts";
 import { parseKeyring, type Keyring } from "./vault/keyring.ts";
+import { parseSourceAllowlist } from "./webhooks/source-allowlist.ts";
 
 export type Role = "ingress" | "workers" | "scheduler";
 const ROLES: readonly Role[] = ["ingress", "workers", "scheduler"];
@@ -43,6 +44,19 @@ export interface Config {
   /** After `limit` failed authentications from one address within `windowMs`, that address gets 429 for `windowMs`. */
   authThrottle: { limit: number; windowMs: number };
   tokenKeys: Keyring;
+  /** POST /webhooks/oen. */
+  oenWebhooks: {
+    /** Requests a source address may make per minute (429 beyond); addresses of `allowedSources` are never limited. */
+    ratePerMinute: number;
+    /** Addresses or CIDRs Oen delivers from (ask Oen for them); null: any source. Others get 403. */
+    allowedSources: string[] | null;
+    /** A token webhook is taken this long after its page expired (3DS_ABANDONED comes 10 minutes after 3-D Secure began, and Oen retries). */
+    lateDeliveryMs: number;
+    /** Applied webhook_inbox rows are deleted after this long. */
+    inboxRetentionMs: number;
+    /** oen_webhook_events rows (what each webhook was made of) are deleted after this long. */
+    eventsRetentionMs: number;
+  };
   billingTimezone: string;
   testClock: boolean;
   renewalSweepIntervalMs: number;
@@ -203,6 +217,13 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken,
     authThrottle: { limit: read.integer("AUTH_FAILURE_LIMIT", 10, 1, 10_000), windowMs: read.duration("AUTH_FAILURE_WINDOW", "15m") },
     tokenKeys,
+    oenWebhooks: {
+      ratePerMinute: read.integer("OEN_WEBHOOK_RATE_LIMIT", 600, 1, 1_000_000),
+      allowedSources: read.sourceList("OEN_WEBHOOK_ALLOWED_IPS"),
+      lateDeliveryMs: read.duration("OEN_WEBHOOK_LATE_MARGIN", "15m"),
+      inboxRetentionMs: read.duration("WEBHOOK_INBOX_RETENTION", "7d"),
+      eventsRetentionMs: read.duration("WEBHOOK_EVENTS_RETENTION", "90d"),
+    },
     billingTimezone: read.timezone("BILLING_TIMEZONE", "Asia/Taipei"),
     testClock,
     renewalSweepIntervalMs,
@@ -390,6 +411,17 @@ function reader(env: Env, fail: (name: string, problem: string) => void, require
         if (!ROLES.includes(role as Role)) fail(name, `must list roles among ${ROLES.join(", ")} (got "${role}")`);
       }
       return roles as Role[];
+    },
+    /** Addresses or CIDRs, comma-separated; null when unset. */
+    sourceList: (name: string): string[] | null => {
+      const value = raw(env, name);
+      if (value === null) return null;
+      try {
+        return parseSourceAllowlist(value).entries;
+      } catch (error) {
+        fail(name, `must be a comma-separated list of IP addresses or CIDRs like 203.0.113.0/24 (${(error as Error).message})`);
+        return null;
+      }
     },
     /** Proxy addresses or CIDRs; never "true", which would let any client choose the address it is throttled by. */
     trustProxy: (name: string): string[] | false => {

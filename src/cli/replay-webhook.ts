@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
 import { addJob } from "../queues/add-job.ts";
-import type { WebhookJob } from "../queues/jobs.ts";
+import { webhookJobFor, type WebhookJob } from "../queues/jobs.ts";
 import { CliError } from "./cli-error.ts";
 
 /** Which delivery: a webhook_inbox row (its id or its job id), or an oen_webhook_events record of one. */
@@ -23,10 +23,11 @@ export interface ReplayResult {
  */
 export async function replayWebhook(deps: Pick<Deps, "db" | "queues">, ref: WebhookRef): Promise<ReplayResult> {
   const row = ref.table === "webhook_inbox" ? await inboxRow(deps, ref.id) : await inboxRowOfEvent(deps, ref.id);
-  const job = row.payload as unknown as WebhookJob;
+  // Ids only, as the relay queues it: the delivery stays in Postgres.
+  const job = webhookJobFor(row.payload);
   await deps.db.updateTable("webhook_inbox").set({ processed_at: null, relayed_at: sql<Date>`now()` }).where("id", "=", row.id).execute();
   await addJob(deps.queues.webhooks, job.kind, job, { jobId: row.job_id, rerunCompleted: true });
-  return { inboxId: row.id, jobId: row.job_id, kind: job.kind, oenId: job.kind === "token" ? job.checkoutId : job.oenId };
+  return { inboxId: row.id, jobId: row.job_id, kind: job.kind, oenId: job.kind === "token" ? job.checkoutId : typeof row.payload.oenId === "string" ? row.payload.oenId : null };
 }
 
 async function inboxRow(deps: Pick<Deps, "db">, id: string) {

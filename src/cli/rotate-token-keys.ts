@@ -3,7 +3,7 @@ import { sql } from "kysely";
 import { writeAudit } from "../audit/audit-log.ts";
 import type { Db } from "../db/connect.ts";
 import type { Keyring } from "../vault/keyring.ts";
-import { sealToken } from "../vault/token-cipher.ts";
+import { sealStoredToken } from "../vault/token-cipher.ts";
 import { revealToken } from "../vault/token-vault.ts";
 
 export interface RotationProgress {
@@ -42,8 +42,8 @@ export async function rotateTokenKeys(
       const rows = await tx.selectFrom("payment_tokens").selectAll().where("key_id", "<>", keyId).orderBy("id").limit(options.batchSize).forUpdate().execute();
       for (const row of rows) {
         const token = await revealToken(tx, keyring, row, { actor: ACTOR, reason: `re-encrypt the card token under key ${keyId}`, detail: { toKeyId: keyId } });
-        // Sealed again for the same row: whatever associated data binds a ciphertext to its row, revealToken opened it under that binding and the new one must carry it too.
-        const sealed = sealToken(keyring, token);
+        // Sealed again for the same row: revealToken opened it under the row's binding and the new one carries it too.
+        const sealed = sealStoredToken(keyring, token, row);
         await tx.updateTable("payment_tokens").set({ key_id: sealed.keyId, ciphertext: sealed.ciphertext }).where("id", "=", row.id).execute();
       }
       return rows.length;

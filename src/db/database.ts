@@ -192,6 +192,37 @@ export interface OenWebhookEventsTable {
   body: ColumnType<Record<string, unknown>, string, never>;
 }
 
+/** What a webhook that stored nothing was counted as (tallies and samples). */
+export type WebhookTallyOutcome = "rejected" | "duplicate" | "ignored" | "refused";
+
+/** Webhooks that stored nothing, counted per UTC day, purpose, outcome and reason. */
+export interface OenWebhookTalliesTable {
+  day: ColumnType<string, string, never>;
+  purpose: string;
+  outcome: WebhookTallyOutcome;
+  reason: string;
+  count: ColumnType<string, number, number>;
+}
+
+/** A bounded sample of those webhooks, for ops: never a token, never a whole body. */
+export interface OenWebhookSamplesTable {
+  id: Generated<string>;
+  received_at: CreatedAt;
+  source: string;
+  purpose: string;
+  oen_id: string | null;
+  outcome: WebhookTallyOutcome;
+  reason: string;
+  body: ColumnType<Record<string, unknown>, string, never>;
+}
+
+export interface CardLinkPagesTable {
+  id: Generated<string>;
+  /** sha256 of the link's token: which link opened the page, without the link itself. */
+  link_digest: string;
+  opened_at: CreatedAt;
+}
+
 export interface WebhookInboxTable {
   id: Generated<string>;
   job_id: string;
@@ -254,6 +285,9 @@ export interface Database {
   refunds: RefundsTable;
   audit_log: AuditLogTable;
   oen_webhook_events: OenWebhookEventsTable;
+  oen_webhook_tallies: OenWebhookTalliesTable;
+  oen_webhook_samples: OenWebhookSamplesTable;
+  card_link_pages: CardLinkPagesTable;
   webhook_inbox: WebhookInboxTable;
   test_clock: TestClockTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -298,6 +332,8 @@ export interface NoticesTable {
   last_error: string | null;
   /** When the next delivery attempt is due; null: as soon as a job runs. */
   next_attempt_at: Nullable<Date>;
+  /** A delivery run holds the notice until then (wall clock), talking to SMTP outside any transaction. */
+  claimed_until: Nullable<Date>;
   skip_reason: Nullable<string>;
   created_at: CreatedAt;
   sent_at: Timestamp | null;
@@ -322,6 +358,8 @@ export interface PlatformEventsTable {
   last_status: number | null;
   last_error: string | null;
   next_attempt_at: Timestamp | null;
+  /** A delivery run holds the event until then (wall clock), posting outside any transaction. */
+  claimed_until: Nullable<Date>;
   delivered_at: Timestamp | null;
 }
 

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database, PlatformEvent, PlatformEventStatus } from "../db/database.ts";
 import type { PlatformEventBody } from "./platform-event.ts";
 
@@ -12,13 +12,31 @@ export async function lockEvent(db: Kysely<Database>, id: string): Promise<Platf
   return db.selectFrom("platform_events").selectAll().where("id", "=", id).forUpdate().skipLocked().executeTakeFirst();
 }
 
+/**
+ * Claims the locked event for one delivery run until `leaseMs` from now (wall
+ * clock, whole milliseconds: the time is the claim's token); undefined when
+ * another run's claim still holds. Committed before the POST, so no
+ * transaction stays open during it.
+ */
+export async function claimEvent(db: Kysely<Database>, id: string, leaseMs: number): Promise<Date | undefined> {
+  const row = await db
+    .updateTable("platform_events")
+    .set({ claimed_until: sql<Date>`date_trunc('milliseconds', now()) + make_interval(secs => ${leaseMs / 1000})` })
+    .where("id", "=", id)
+    .where((eb) => eb.or([eb("claimed_until", "is", null), eb("claimed_until", "<", sql<Date>`now()`)]))
+    .returning("claimed_until")
+    .executeTakeFirst();
+  return row?.claimed_until ?? undefined;
+}
+
 /** Stores the body to deliver unless one was stored already (a concurrent run's wins: one body, ever). */
 export async function freezeEventPayload(db: Kysely<Database>, id: string, body: PlatformEventBody): Promise<void> {
   await db.updateTable("platform_events").set({ payload: JSON.stringify(body) }).where("id", "=", id).where("payload", "is", null).execute();
 }
 
-export async function markEventDelivered(db: Kysely<Database>, id: string, httpStatus: number, at: Date): Promise<void> {
-  await db
+/** Acknowledged, under the claim `claimedUntil`; false when that claim was gone (a redelivery, or a lapsed claim taken over). */
+export async function markEventDelivered(db: Kysely<Database>, id: string, claimedUntil: Date, httpStatus: number, at: Date): Promise<boolean> {
+  const { numUpdatedRows } = await db
     .updateTable("platform_events")
     .set((eb) => ({
       status: "delivered",
@@ -28,9 +46,12 @@ export async function markEventDelivered(db: Kysely<Database>, id: string, httpS
       last_error: null,
       next_attempt_at: null,
       delivered_at: at,
+      claimed_until: null,
     }))
     .where("id", "=", id)
-    .execute();
+    .where("claimed_until", "=", claimedUntil)
+    .executeTakeFirst();
+  return numUpdatedRows > 0n;
 }
 
 /** One delivery attempt, in the transaction that records its outcome on the event. */
@@ -41,10 +62,11 @@ export async function recordEventAttempt(db: Kysely<Database>, attempt: { eventI
     .execute();
 }
 
-/** A refused or unanswered attempt: retried at `nextAttemptAt`, or `failed` when that is null. */
+/** A refused or unanswered attempt under the claim `claimedUntil`: retried at `nextAttemptAt`, or `failed` when that is null. */
 export async function recordEventFailure(
   db: Kysely<Database>,
   id: string,
+  claimedUntil: Date,
   failure: { httpStatus: number | null; error: string; nextAttemptAt: Date | null },
 ): Promise<void> {
   await db
@@ -56,20 +78,23 @@ export async function recordEventFailure(
       last_status: failure.httpStatus,
       last_error: failure.error,
       next_attempt_at: failure.nextAttemptAt,
+      claimed_until: null,
     }))
     .where("id", "=", id)
+    .where("claimed_until", "=", claimedUntil)
     .execute();
 }
 
 /**
- * Pending again with a fresh retry schedule, due now; the status it had, or
- * undefined when it does not exist. Waits for a delivery run in progress.
+ * Pending again with a fresh retry schedule, due now, and claimable at once;
+ * the status it had, or undefined when it does not exist. A delivery run in
+ * progress records nothing afterwards (its claim is gone): the redelivery sends again.
  */
 export async function resetEventForRedelivery(db: Kysely<Database>, id: string): Promise<PlatformEventStatus | undefined> {
   return db.transaction().execute(async (tx) => {
     const event = await tx.selectFrom("platform_events").select("status").where("id", "=", id).forUpdate().executeTakeFirst();
     if (event === undefined) return undefined;
-    await tx.updateTable("platform_events").set({ status: "pending", retry_attempts: 0, next_attempt_at: null, delivered_at: null }).where("id", "=", id).execute();
+    await tx.updateTable("platform_events").set({ status: "pending", retry_attempts: 0, next_attempt_at: null, delivered_at: null, claimed_until: null }).where("id", "=", id).execute();
     return event.status;
   });
 }

@@ -68,16 +68,9 @@ export async function buildApp(deps: Deps, options: { redis: Redis; testClock: T
     if (request.routeOptions.url === "/webhooks/oen") metrics.webhookAnswered(reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  await app.register(healthRoutes, { db: deps.db, redis: options.redis });
+  await app.register(healthRoutes, { deps, redis: options.redis });
   await app.register(metricsRoute, deps);
-  await app.register(oenWebhookRoute, {
-    queues: deps.queues,
-    db: deps.db,
-    keyring: deps.config.tokenKeys,
-    clock: deps.clock,
-    logger: deps.logger,
-    queueConnected: () => options.redis.status === "ready",
-  });
+  await app.register(oenWebhookRoute, { deps, redis: options.redis });
   // Outside the bearer scope: its customer link is authorized by its signature; its API route checks the key itself.
   await app.register(paymentMethodRoutes, deps);
   await app.register(async (api) => {

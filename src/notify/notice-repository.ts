@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { Database, InvoiceStatus, Notice, SubscriptionStatus } from "../db/database.ts";
 import type { RenderedNotice } from "./render-notice.ts";
 
@@ -8,6 +8,23 @@ import type { RenderedNotice } from "./render-notice.ts";
  */
 export async function lockNotice(db: Kysely<Database>, id: string): Promise<Notice | undefined> {
   return db.selectFrom("notices").selectAll().where("id", "=", id).forUpdate().skipLocked().executeTakeFirst();
+}
+
+/**
+ * Claims the locked notice for one delivery run until `leaseMs` from now (wall
+ * clock, whole milliseconds: the time is the claim's token); undefined when
+ * another run's claim still holds. Committed before SMTP is called, so no
+ * transaction stays open during the call.
+ */
+export async function claimNotice(db: Kysely<Database>, id: string, leaseMs: number): Promise<Date | undefined> {
+  const row = await db
+    .updateTable("notices")
+    .set({ claimed_until: sql<Date>`date_trunc('milliseconds', now()) + make_interval(secs => ${leaseMs / 1000})` })
+    .where("id", "=", id)
+    .where((eb) => eb.or([eb("claimed_until", "is", null), eb("claimed_until", "<", sql<Date>`now()`)]))
+    .returning("claimed_until")
+    .executeTakeFirst();
+  return row?.claimed_until ?? undefined;
 }
 
 export interface NoticeContext {
@@ -59,29 +76,39 @@ export async function recordNoticeRendering(db: Kysely<Database>, id: string, ma
     .execute();
 }
 
-export async function markNoticeSent(db: Kysely<Database>, id: string, at: Date): Promise<void> {
-  await db
+/** The server accepted it, under the claim `claimedUntil`; false when that claim had lapsed and another run took the notice. */
+export async function markNoticeSent(db: Kysely<Database>, id: string, at: Date, claimedUntil: Date): Promise<boolean> {
+  const { numUpdatedRows } = await db
     .updateTable("notices")
-    .set((eb) => ({ status: "sent", sent_at: at, attempts: eb("attempts", "+", 1), last_error: null, next_attempt_at: null }))
+    .set((eb) => ({ status: "sent", sent_at: at, attempts: eb("attempts", "+", 1), last_error: null, next_attempt_at: null, claimed_until: null }))
     .where("id", "=", id)
-    .execute();
+    .where("claimed_until", "=", claimedUntil)
+    .executeTakeFirst();
+  return numUpdatedRows > 0n;
 }
 
 export async function markNoticeOutbox(db: Kysely<Database>, id: string): Promise<void> {
-  await db.updateTable("notices").set({ status: "outbox", next_attempt_at: null }).where("id", "=", id).execute();
+  await db.updateTable("notices").set({ status: "outbox", next_attempt_at: null, claimed_until: null }).where("id", "=", id).execute();
 }
 
 /** Its moment passed before it could be sent: kept, with the reason, and never sent. */
 export async function markNoticeSkipped(db: Kysely<Database>, id: string, reason: string): Promise<void> {
-  await db.updateTable("notices").set({ status: "skipped", skip_reason: reason, next_attempt_at: null }).where("id", "=", id).execute();
+  await db.updateTable("notices").set({ status: "skipped", skip_reason: reason, next_attempt_at: null, claimed_until: null }).where("id", "=", id).execute();
 }
 
-/** A failed SMTP attempt: retried at `nextAttemptAt`, or `failed` when that is null. */
-export async function recordNoticeFailure(db: Kysely<Database>, id: string, failure: { error: string; nextAttemptAt: Date | null }): Promise<void> {
+/** A failed SMTP attempt under the claim `claimedUntil`: retried at `nextAttemptAt`, or `failed` when that is null. */
+export async function recordNoticeFailure(db: Kysely<Database>, id: string, claimedUntil: Date, failure: { error: string; nextAttemptAt: Date | null }): Promise<void> {
   await db
     .updateTable("notices")
-    .set((eb) => ({ status: failure.nextAttemptAt === null ? "failed" : "pending", attempts: eb("attempts", "+", 1), last_error: failure.error, next_attempt_at: failure.nextAttemptAt }))
+    .set((eb) => ({
+      status: failure.nextAttemptAt === null ? "failed" : "pending",
+      attempts: eb("attempts", "+", 1),
+      last_error: failure.error,
+      next_attempt_at: failure.nextAttemptAt,
+      claimed_until: null,
+    }))
     .where("id", "=", id)
+    .where("claimed_until", "=", claimedUntil)
     .execute();
 }
 

@@ -1,8 +1,13 @@
 import type { SealedToken } from "../vault/token-cipher.ts";
 
-// Job data holds ids and sealed values, never a cleartext secret (invariant 4).
+// Job data holds ids only, never a secret, sealed or not (invariant 4): Bull Board shows it.
 
-export interface TokenWebhookJob {
+/**
+ * A token webhook as it arrived, cleaned (cleanTokenDelivery), its token
+ * sealed for the checkout page it names. Kept in Postgres (webhook_inbox) and
+ * in Redis (the key its job's id names), never in the job itself.
+ */
+export interface TokenWebhookDelivery {
   kind: "token";
   checkoutId: string;
   merchantId: string;
@@ -11,18 +16,29 @@ export interface TokenWebhookJob {
   last4: string | null;
   message: string | null;
   sealedToken: SealedToken | null;
+  /** When our ingress took it (the billing clock): a page's late-delivery margin is counted to this. */
   receivedAt: string;
 }
 
-export interface OtherWebhookJob {
+/** The job of a token webhook: which page it is about; its delivery is found by the job's id. */
+export interface TokenWebhookJob {
+  kind: "token";
+  checkoutId: string;
+}
+
+/** A webhook of a purpose we do not act on, kept by versions before 2026-12 (now only counted). */
+export interface LegacyOtherWebhookJob {
   kind: "other";
   purpose: string;
-  oenId: string | null;
-  body: Record<string, unknown>;
-  receivedAt: string;
 }
 
-export type WebhookJob = TokenWebhookJob | OtherWebhookJob;
+export type WebhookJob = TokenWebhookJob | LegacyOtherWebhookJob;
+
+/** The job of a delivery kept in Postgres: ids only (rows of versions before 2026-12 hold whole jobs, other purposes too). */
+export function webhookJobFor(delivery: Record<string, unknown>): WebhookJob {
+  if (delivery.kind === "other") return { kind: "other", purpose: String(delivery.purpose ?? "") };
+  return { kind: "token", checkoutId: String(delivery.checkoutId ?? "") };
+}
 
 export interface ChargeJob {
   invoiceId: string;
@@ -70,7 +86,6 @@ export const jobIds = {
   // The refund's state is in the id, so a run that moved it on can enqueue its next step.
   refund: (refundId: string, status: string, lookupCount: number) => `refund-${refundId}-${status}-l${lookupCount}`,
   tokenWebhook: (checkoutId: string, digest: string) => `oen-token-${checkoutId}-${digest}`,
-  otherWebhook: (digest: string) => `oen-other-${digest}`,
   notice: (noticeId: string) => `notice-${noticeId}`,
   event: (eventId: string) => `event-${eventId}`,
   reconcile: (date: string) => `reconcile-${date}`,

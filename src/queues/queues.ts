@@ -24,9 +24,10 @@ export function createQueues(connection: Redis, prefix: string, onError: (error:
     defaultJobOptions: {
       attempts: 20,
       backoff: { type: "exponential", delay: 1_000 },
-      // Kept a day so that Oen's repeated deliveries stay one job.
-      removeOnComplete: { age: DAY_SECONDS },
-      removeOnFail: false,
+      // Bounded: a repeat of a finished page's webhook is stopped at the ingress, and a job
+      // removed while its webhook is not applied comes back from Postgres (the relay).
+      removeOnComplete: { age: 3600, count: 1_000 },
+      removeOnFail: { age: 7 * DAY_SECONDS, count: 5_000 },
     },
   });
   const renewals = new Queue<RenewalsJob>(QUEUE_NAMES.renewals, {

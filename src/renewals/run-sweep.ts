@@ -13,11 +13,14 @@ import { queueTrialEndingNotices } from "./queue-trial-ending-notices.ts";
 import { enqueueDueReconciliation } from "../reconciliation/enqueue-due-reconciliation.ts";
 import { enqueueRefund } from "../refunds/enqueue-refund.ts";
 import { pendingRefunds } from "../refunds/pending-refunds.ts";
+import { resealUnboundTokens } from "../vault/token-vault.ts";
 import { relayWebhookInbox } from "../webhooks/relay-webhook-inbox.ts";
 import { renewDueSubscriptions } from "./renew-due-subscriptions.ts";
 
 export interface SweepReport {
   relayedWebhooks: number;
+  /** Stored card tokens sealed before bindings, sealed again for their own rows. */
+  resealedTokens: number;
   expired: number;
   renewed: number;
   canceled: number;
@@ -50,6 +53,7 @@ const MAX_BATCHES = 25;
 export async function runSweep(deps: Deps): Promise<SweepReport> {
   const report: SweepReport = {
     relayedWebhooks: 0,
+    resealedTokens: 0,
     expired: 0,
     renewed: 0,
     canceled: 0,
@@ -77,6 +81,9 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
 
   await step("relay webhook inbox", async () => {
     report.relayedWebhooks = await relayWebhookInbox(deps);
+  });
+  await step("re-seal unbound card tokens", async () => {
+    report.resealedTokens = await resealUnboundTokens(deps);
   });
   await step("expire incomplete", async () => {
     report.expired = (await expireIncompleteSubscriptions(deps)).length;

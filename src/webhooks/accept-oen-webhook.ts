@@ -1,38 +1,56 @@
 import { createHmac } from "node:crypto";
+import type { Redis } from "ioredis";
 import type { Clock } from "../clock.ts";
 import type { Db } from "../db/connect.ts";
+import type { CheckoutSession } from "../db/database.ts";
 import type { Logger } from "../log.ts";
-import { jobIds, type WebhookJob } from "../queues/jobs.ts";
+import { jobIds, type TokenWebhookDelivery } from "../queues/jobs.ts";
 import type { Queues } from "../queues/queues.ts";
+import { derivedKey } from "../vault/derived-key.ts";
 import type { Keyring } from "../vault/keyring.ts";
-import { sealToken } from "../vault/token-cipher.ts";
-import { cleanOtherJob, cleanTokenJob } from "./clean-webhook-job.ts";
+import { sealWebhookToken } from "../vault/token-cipher.ts";
+import { cleanTokenDelivery } from "./clean-token-delivery.ts";
+import { tokenWebhookVerdict, type TokenWebhookRules } from "./token-webhook-verdict.ts";
+import { keepDeliveryInPostgres, keepDeliveryInRedis } from "./webhook-delivery-store.ts";
+import { purposeClass, type WebhookTally } from "./webhook-tally.ts";
 
 /**
  * A body the route let through: a purpose, and for a token webhook an id (a
- * bounded string). Every other field may be absent or of any type; the job
- * made of it is cleaned (cleanWebhookJob).
+ * bounded string). Every other field may be absent or of any type; the
+ * delivery made of it is cleaned (cleanTokenDelivery).
  */
 export type OenWebhookBody = { purpose: string; id?: string } & Record<string, unknown>;
 
 export interface AcceptDeps {
   queues: Pick<Queues, "webhooks">;
+  /** The producer connection the queues use (the delivery's Redis copy goes there too). */
+  redis: Redis;
+  queuePrefix: string;
   db: Db;
   keyring: Keyring;
   clock: Clock;
+  rules: TokenWebhookRules;
+  tally: WebhookTally;
   logger: Pick<Logger, "warn" | "error">;
   /** False while the queue's Redis connection is known to be down: go straight to Postgres. */
   queueConnected: () => boolean;
 }
 
-// Oen waits 10 s per try: each store gets a few seconds. A write that
-// completes after its timeout is harmless: the relay reuses the same job id.
-const STORE_TIMEOUT_MS = 3_000;
+export type AcceptOutcome =
+  | { kind: "stored"; jobId: string; stored: Array<"queue" | "postgres"> }
+  /** Nothing stored: counted (and perhaps sampled) as what it was. */
+  | { kind: "counted"; outcome: "rejected" | "duplicate" | "ignored"; reason: string };
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+// Oen waits 10 s per try: the page lookup and each store get a few seconds. A write that
+// completes after its timeout is harmless: the relay reuses the same job id.
+const LOOKUP_TIMEOUT_MS = 1_500;
+const STORE_TIMEOUT_MS = 3_000;
+const JOB_ID_DIGEST = "oen-webhook-job-id";
+
+function withTimeout<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from ${what} within ${STORE_TIMEOUT_MS} ms`)), STORE_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`no answer from ${what} within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
@@ -42,20 +60,59 @@ export class WebhookNotStoredError extends Error {
 }
 
 /**
- * Makes a delivered webhook durable before we answer 2xx (invariant 2). It
- * goes to the queue (for speed) and to Postgres (the copy no Redis failure or
- * flush can take away; the sweep re-queues it until a worker has applied
- * it), both at once. One of the two is enough to answer 2xx; with neither,
- * this throws and the caller answers 503 so that Oen tries again. The card
- * token is sealed here, so it never enters Redis or Postgres in cleartext,
- * and the rest is made storable (no NUL, bounded text) before either store.
+ * Takes a delivered webhook, answering within Oen's 10 s. A token webhook for
+ * a page we opened (its id, merchantId and customId ours, the page open and
+ * recent: tokenWebhookVerdict) is made durable before we answer 2xx
+ * (invariant 2): to Postgres (webhook_inbox, the copy no Redis failure can take
+ * away) and to Redis (the delivery under the key its job names, and the job,
+ * which holds ids only), both at once; one is enough. Its token is sealed here
+ * for that page, so it never enters a store in cleartext nor opens for another
+ * page. Anything else (a forgery, junk, a repeat about a finished page, a
+ * purpose we do not act on) stores nothing: it is counted and sampled
+ * (WebhookTally). When Postgres cannot say whether the page is ours, the
+ * webhook is stored all the same (Redis, then). Throws WebhookNotStoredError
+ * when no store took a webhook that needed one: the caller answers 503 so that
+ * Oen tries again.
  */
-export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody): Promise<{ jobId: string; stored: Array<"queue" | "postgres"> }> {
-  const { jobId, job } = toJob(deps, body);
-  const [queued, kept] = await Promise.allSettled([
-    deps.queueConnected() ? withTimeout(deps.queues.webhooks.add(job.kind, job, { jobId }), "Redis") : Promise.reject(new Error("Redis is not connected")),
-    withTimeout(deps.db.insertInto("webhook_inbox").values({ job_id: jobId, payload: JSON.stringify(job) }).execute(), "Postgres"),
-  ]);
+export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody, source: { address: string; bytes: number }): Promise<AcceptOutcome> {
+  const sample = { source: source.address, purpose: body.purpose, body, bytes: source.bytes };
+  if (body.purpose !== "token") {
+    const counted = { outcome: "ignored", reason: "purpose_not_acted_on" } as const;
+    deps.tally.count({ purpose: purposeClass(body.purpose), ...counted }, sample);
+    return { kind: "counted", ...counted };
+  }
+  const { id, merchantId, customId, success, token, paymentInfo, message } = body;
+  const delivery = cleanTokenDelivery({ kind: "token", checkoutId: id, merchantId, customId, success, last4: paymentInfo, message, sealedToken: null, receivedAt: deps.clock.now().toISOString() });
+  const session = await withTimeout(findSession(deps.db, delivery.checkoutId), "Postgres", LOOKUP_TIMEOUT_MS).catch((error: Error) => {
+    deps.logger.warn({ checkoutId: delivery.checkoutId, err: error.message }, "cannot tell whether the webhook's page is ours (Postgres); storing it in Redis");
+    return null;
+  });
+  if (session !== null) {
+    const verdict = tokenWebhookVerdict(session, delivery, deps.rules, deps.clock.now());
+    if (verdict.kind !== "apply") {
+      const counted = verdict.kind === "duplicate" ? ({ outcome: "duplicate", reason: "checkout_finished" } as const) : ({ outcome: "rejected", reason: verdict.reason } as const);
+      deps.tally.count({ purpose: "token", ...counted }, sample);
+      return { kind: "counted", ...counted };
+    }
+  }
+  const sealed = { ...delivery, sealedToken: typeof token === "string" && token !== "" ? sealWebhookToken(deps.keyring, token, delivery.checkoutId) : null };
+  // Readable in Bull Board, but only characters a job id may hold: the digest keeps it unique.
+  const label = delivery.checkoutId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
+  const jobId = jobIds.tokenWebhook(label, contentDigest(deps.keyring, [id, merchantId, customId, success, token, paymentInfo, message]));
+  return { kind: "stored", jobId, stored: await store(deps, jobId, sealed) };
+}
+
+async function findSession(db: Db, checkoutId: string): Promise<Pick<CheckoutSession, "status" | "custom_id" | "expires_at"> | undefined> {
+  return db.selectFrom("checkout_sessions").select(["status", "custom_id", "expires_at"]).where("id", "=", checkoutId).executeTakeFirst();
+}
+
+async function store(deps: AcceptDeps, jobId: string, delivery: TokenWebhookDelivery): Promise<Array<"queue" | "postgres">> {
+  const queue = async () => {
+    if (!deps.queueConnected()) throw new Error("Redis is not connected");
+    await keepDeliveryInRedis(deps.redis, deps.queuePrefix, jobId, delivery);
+    await deps.queues.webhooks.add("token", { kind: "token", checkoutId: delivery.checkoutId }, { jobId });
+  };
+  const [queued, kept] = await Promise.allSettled([withTimeout(queue(), "Redis", STORE_TIMEOUT_MS), withTimeout(keepDeliveryInPostgres(deps.db, jobId, delivery), "Postgres", STORE_TIMEOUT_MS)]);
   const stored = [...(queued.status === "fulfilled" ? ["queue" as const] : []), ...(kept.status === "fulfilled" ? ["postgres" as const] : [])];
   const reason = (result: PromiseSettledResult<unknown>) => (result.status === "rejected" ? (result.reason as Error).message : null);
   if (stored.length === 0) {
@@ -63,42 +120,16 @@ export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody): 
     throw new WebhookNotStoredError("neither Redis nor Postgres accepted the webhook");
   }
   if (stored.length === 1) deps.logger.warn({ jobId, stored, redis: reason(queued), postgres: reason(kept) }, "webhook kept in one store only");
-  return { jobId, stored };
-}
-
-function toJob(deps: AcceptDeps, body: OenWebhookBody): { jobId: string; job: WebhookJob } {
-  const receivedAt = deps.clock.now().toISOString();
-  if (body.purpose === "token") {
-    const { id, merchantId, customId, success, token, paymentInfo, message } = body;
-    const job = cleanTokenJob({
-      kind: "token",
-      checkoutId: id,
-      merchantId,
-      customId,
-      success,
-      last4: paymentInfo,
-      message,
-      sealedToken: typeof token === "string" && token !== "" ? sealToken(deps.keyring, token) : null,
-      receivedAt,
-    });
-    // Readable in Bull Board, but only characters a job id may hold: the digest keeps it unique.
-    const label = job.checkoutId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
-    return { jobId: jobIds.tokenWebhook(label, contentDigest(deps.keyring, [id, merchantId, customId, success, token, paymentInfo, message])), job };
-  }
-  // Purposes we do not act on are still kept and recorded; the same body is one job.
-  const { token: _dropped, ...rest } = body;
-  return {
-    jobId: jobIds.otherWebhook(contentDigest(deps.keyring, body)),
-    job: cleanOtherJob({ kind: "other", purpose: body.purpose, oenId: body.id, body: rest, receivedAt }),
-  };
+  return stored;
 }
 
 /**
  * Identical deliveries (Oen's retries, duplicates) share a job id and are one
  * job; any other body gets its own, so a forged webhook that reuses a genuine
- * checkout id cannot take the job id of the genuine one. Keyed, so the id
- * says nothing about the token it covers.
+ * checkout id cannot take the job id of the genuine one. Keyed (HKDF from the
+ * first token key, for this purpose only), so the id says nothing about the
+ * token it covers.
  */
 function contentDigest(keyring: Keyring, value: unknown): string {
-  return createHmac("sha256", keyring.keys.get(keyring.primaryId)!).update(JSON.stringify(value)).digest("hex").slice(0, 32);
+  return createHmac("sha256", derivedKey(keyring, keyring.primaryId, JOB_ID_DIGEST)!).update(JSON.stringify(value)).digest("hex").slice(0, 32);
 }

@@ -1,45 +1,75 @@
 import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
 import { addJob } from "../queues/add-job.ts";
-import type { WebhookJob } from "../queues/jobs.ts";
+import { webhookJobFor } from "../queues/jobs.ts";
 
-// Applied webhooks are kept this long (the oen_webhook_events table keeps the record).
-const KEEP_APPLIED_DAYS = 7;
+const RETENTION_BATCH = 10_000;
 
 /**
  * Puts on the queue every webhook Postgres holds that no worker has applied
  * yet: those kept while Redis was down, those whose job Redis lost, and those
  * whose job gave up (kept as failed: retried). The job id is the original
- * one, so a job that still exists is not doubled.
+ * one, so a job that still exists is not doubled; the job holds ids only (its
+ * delivery stays in Postgres). Rows are claimed (relayed_at) in a short
+ * transaction and added after it commits, so a Redis that refuses writes holds
+ * no row lock; a row whose add failed is claimable again at once, and the
+ * error reaches the sweep. Also deletes applied rows and webhook records past
+ * their retention, in bounded batches.
  */
 export async function relayWebhookInbox(deps: Pick<Deps, "db" | "queues" | "config">, limit = 500): Promise<number> {
   // Queued two sweeps ago and still not applied: the job may have been lost with Redis.
   const requeueAfterS = (2 * deps.config.renewalSweepIntervalMs) / 1000;
-  const relayed = await deps.db.transaction().execute(async (tx) => {
-    const rows = await tx
-      .selectFrom("webhook_inbox")
-      .selectAll()
-      .where("processed_at", "is", null)
-      .where((eb) => eb.or([eb("relayed_at", "is", null), eb("relayed_at", "<", sql<Date>`now() - make_interval(secs => ${requeueAfterS})`)]))
-      .orderBy("id")
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
-    for (const row of rows) {
-      const job = row.payload as unknown as WebhookJob;
+  const claimed = await deps.db
+    .updateTable("webhook_inbox")
+    .set({ relayed_at: sql`now()` })
+    .where("id", "in", (eb) =>
+      eb
+        .selectFrom("webhook_inbox")
+        .select("id")
+        .where("processed_at", "is", null)
+        .where((w) => w.or([w("relayed_at", "is", null), w("relayed_at", "<", sql<Date>`now() - make_interval(secs => ${requeueAfterS})`)]))
+        .orderBy("id")
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returning(["id", "job_id", "payload"])
+    .execute();
+  // First: retention goes on while Redis refuses the jobs.
+  await deleteExpired(deps);
+  let relayed = 0;
+  try {
+    for (const row of claimed) {
+      const job = webhookJobFor(row.payload);
       await addJob(deps.queues.webhooks, job.kind, job, { jobId: row.job_id });
+      relayed++;
     }
-    if (rows.length > 0) {
-      await tx.updateTable("webhook_inbox").set({ relayed_at: sql`now()` }).where("id", "in", rows.map((r) => r.id)).execute();
-    }
-    return rows.length;
-  });
-  await deps.db.deleteFrom("webhook_inbox").where("processed_at", "<", sql<Date>`now() - make_interval(days => ${KEEP_APPLIED_DAYS})`).execute();
+  } catch (error) {
+    const left = claimed.slice(relayed).map((row) => row.id);
+    await deps.db.updateTable("webhook_inbox").set({ relayed_at: null }).where("id", "in", left).execute();
+    throw error;
+  }
   return relayed;
 }
 
 /** Called by the webhook worker once a webhook is applied: its Postgres copy has done its job. */
 export async function markWebhookProcessed(deps: Pick<Deps, "db">, jobId: string): Promise<void> {
   await deps.db.updateTable("webhook_inbox").set({ processed_at: sql`now()` }).where("job_id", "=", jobId).where("processed_at", "is", null).execute();
+}
+
+async function deleteExpired(deps: Pick<Deps, "db" | "config">): Promise<void> {
+  const { inboxRetentionMs, eventsRetentionMs } = deps.config.oenWebhooks;
+  await deps.db
+    .deleteFrom("webhook_inbox")
+    .where("id", "in", (eb) =>
+      eb.selectFrom("webhook_inbox").select("id").where("processed_at", "<", sql<Date>`now() - make_interval(secs => ${inboxRetentionMs / 1000})`).limit(RETENTION_BATCH),
+    )
+    .execute();
+  await deps.db
+    .deleteFrom("oen_webhook_events")
+    .where("id", "in", (eb) =>
+      eb.selectFrom("oen_webhook_events").select("id").where("received_at", "<", sql<Date>`now() - make_interval(secs => ${eventsRetentionMs / 1000})`).limit(RETENTION_BATCH),
+    )
+    .execute();
+  await deps.db.deleteFrom("oen_webhook_tallies").where("day", "<", sql<string>`(now() at time zone 'utc')::date - make_interval(secs => ${eventsRetentionMs / 1000})`).execute();
 }

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { enqueueEvent, enqueuePendingEvents } from "../../src/events/enqueue-event.ts";
 import { recordEvent, type RecordEventInput } from "../../src/events/record-event.ts";
@@ -103,6 +104,17 @@ describe("platform events, signed per Standard Webhooks", () => {
     await enqueueEvent(rig.deps, recorded[0]!);
     await settled(rig, recorded[0]!, "delivered");
     expect(received(recorded[0]!)).toHaveLength(1);
+  });
+
+  it("holds no database transaction open while the platform takes its time to answer", async () => {
+    receiver.stallNext(1_500);
+    const id = (await recordEvent(rig.deps.db, paid()))!;
+    await enqueueEvent(rig.deps, id);
+    await eventually(async () => receiver.stalled > 0, 10_000, "the request at the platform");
+    const { rows } = await sql<{ n: string }>`select count(*) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state like 'idle in transaction%'`.execute(rig.deps.db);
+    expect(Number(rows[0]!.n)).toBe(0);
+    await settled(rig, id, "delivered");
+    expect(received(id)).toHaveLength(1);
   });
 
   it("retries after a 500 with the same webhook-id until the platform answers 2xx", async () => {

@@ -26,6 +26,12 @@ function linkIn(rig: NotificationRig, text: string) {
   return verifyCardUpdateToken(rig.deps.config, link![1]!, new Date());
 }
 
+/** Connections of this database that sit in an open transaction (other than the one asking). */
+async function transactionsOpen(rig: NotificationRig): Promise<number> {
+  const { rows } = await sql<{ n: string }>`select count(*) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state like 'idle in transaction%'`.execute(rig.deps.db);
+  return Number(rows[0]!.n);
+}
+
 const noticeRow = (rig: NotificationRig, id: string) => rig.deps.db.selectFrom("notices").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
 
 describe("notice delivery through SMTP", () => {
@@ -131,6 +137,16 @@ describe("notice delivery through SMTP", () => {
     expect(await enqueuePendingNotices(rig.deps)).toBe(0);
     await eventually(async () => (await rig.deps.queues.notifications.getJobState(jobIds.notice(id))) === "completed");
     expect(messagesTo("once@example.com")).toHaveLength(1);
+  });
+
+  it("holds no database transaction open while the SMTP server takes its time", async () => {
+    sink.stallNext(1_500);
+    const id = await queueFor(rig, { email: "slow@example.com" });
+    await enqueueNotice(rig.deps, id);
+    await eventually(async () => sink.stalled > 0, 10_000, "the message at the server");
+    expect(await transactionsOpen(rig)).toBe(0);
+    await eventually(async () => (await noticeRow(rig, id)).status === "sent");
+    expect(messagesTo("slow@example.com")).toHaveLength(1);
   });
 
   it("retries when the SMTP server refuses, then sends once", async () => {

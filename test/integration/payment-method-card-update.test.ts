@@ -65,6 +65,34 @@ describe("replacing a card: the emailed link and the platform API", () => {
     expect(second).not.toBe(first);
   });
 
+  it("opens at most 5 fresh Oen pages an hour from one link", async () => {
+    const subscriptionId = await subscribeWithCard("cus_clicker", TEST_CARDS.success);
+    const link = cardUpdateLink(h.config, subscriptionId, new Date());
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push(await click(link));
+    expect(answers.map((a) => a.status)).toEqual([302, 302, 302, 302, 302, 429]);
+    expect(await answers[5]!.text()).toContain("Please try again in an hour");
+    const pages = await h.database.db.selectFrom("checkout_sessions").select("id").where("subscription_id", "=", subscriptionId).where("purpose", "=", "update_card").execute();
+    expect(pages).toHaveLength(5);
+    // Another link (another email) has its own budget.
+    expect((await click(cardUpdateLink(h.config, subscriptionId, new Date(Date.now() + 1_000)))).status).toBe(302);
+  });
+
+  it("stops working once the card it asked for has been replaced", async () => {
+    const subscriptionId = await subscribeWithCard("cus_replaced", TEST_CARDS.success);
+    const emailed = cardUpdateLink(h.config, subscriptionId, new Date());
+    const oenPage = (await click(emailed)).headers.get("location")!;
+    // Links tell time in whole seconds: the new card comes in a later second than the email.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await bindCardThroughPage(oenPage, { number: "5555555555554444" });
+    await eventually(async () => (await tokens(subscriptionId)).some((t) => t.status === "active" && t.last4 === "4444"));
+    const again = await click(emailed);
+    expect(again.status).toBe(410);
+    expect(await again.text()).toContain("card has already been replaced");
+    // A link sent after the new card works.
+    expect((await click(cardUpdateLink(h.config, subscriptionId, new Date(Date.now() + 2_000)))).status).toBe(302);
+  });
+
   it("a card-update page retries the open invoice of a past-due subscription at once", async () => {
     const pastDue = await subscribeWithCard("cus_expired_card", TEST_CARDS.declineExpired);
     const oenPage = (await click(cardUpdateLink(h.config, pastDue, new Date()))).headers.get("location")!;

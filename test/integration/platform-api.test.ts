@@ -128,7 +128,7 @@ describe("platform API", () => {
   it("serves health, readiness, OpenAPI and a password-protected Bull Board", async () => {
     const app = h.service.app!;
     expect((await app.inject("/healthz")).json()).toEqual({ status: "ok" });
-    expect((await app.inject("/readyz")).json()).toEqual({ status: "ready", postgres: "ok", redis: "ok" });
+    expect((await app.inject("/readyz")).json()).toEqual({ status: "ready", postgres: "ok", redis: "ok", webhooks: "ok" });
     const openapi = (await app.inject("/openapi.json")).json();
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(["/v1/plans/{id}", "/v1/subscriptions", "/v1/subscriptions/{id}", "/webhooks/oen"]));
     const metrics = await app.inject("/metrics");

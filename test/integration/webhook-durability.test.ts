@@ -12,11 +12,13 @@ import { QUEUE_NAMES } from "../../src/queues/queue-names.ts";
 import { createQueues, type Queues } from "../../src/queues/queues.ts";
 import { createRedis } from "../../src/queues/redis.ts";
 import { systemClock } from "../../src/clock.ts";
-import { openToken } from "../../src/vault/token-cipher.ts";
+import { openWebhookToken, TokenDecryptionError } from "../../src/vault/token-cipher.ts";
 import { relayWebhookInbox } from "../../src/webhooks/relay-webhook-inbox.ts";
-import type { TokenWebhookJob } from "../../src/queues/jobs.ts";
+import type { TokenWebhookDelivery } from "../../src/queues/jobs.ts";
+import { webhookDeliveryKey } from "../../src/webhooks/webhook-delivery-store.ts";
 import { freePort } from "../support/free-port.ts";
-import { eventually, TEST_KEYS } from "../support/harness.ts";
+import { eventually, samplePlan, sampleSubscription, startHarness, TEST_KEYS, type Harness } from "../support/harness.ts";
+import { captureTokenWebhook, checkoutIdOf } from "../support/webhook-capture.ts";
 import { startServiceProcess } from "../support/service-process.ts";
 import { createTestDatabase, deleteQueueKeys, testQueuePrefix, testRedisUrl, type TestDatabase } from "../support/test-services.ts";
 
@@ -57,6 +59,16 @@ describe("webhook durability when Redis or Postgres is down", () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
+    // The pages these webhooks are about: the ingress takes only token webhooks for a page we opened.
+    await database.db.insertInto("plans").values({ id: "plan_1", name: "Plan", amount: 100, interval: "month", interval_count: 1, product_code: "P", description: "d", unit: "month" }).execute();
+    await database.db.insertInto("customers").values({ id: "cus_1", name: "Ming", email: "ming@example.com" }).execute();
+    await database.db.insertInto("subscriptions").values({ id: "sub_1", customer_id: "cus_1", plan_id: "plan_1", status: "incomplete", success_url: "https://a.example/ok", failure_url: "https://a.example/no", billing_anchor: null, current_period_start: null, current_period_end: null, canceled_at: null, ended_at: null, next_renewal_at: null }).execute();
+    for (const letter of ["D", "E", "G"]) {
+      await database.db
+        .insertInto("checkout_sessions")
+        .values({ id: letter.repeat(27), subscription_id: "sub_1", purpose: "subscribe", custom_id: body.customId, status: "open", failure_message: null, expires_at: new Date(Date.now() + 600_000), completed_at: null })
+        .execute();
+    }
   });
   afterAll(async () => {
     for (const close of closers.reverse()) await close().catch(() => {});
@@ -72,8 +84,9 @@ describe("webhook durability when Redis or Postgres is down", () => {
     const rows = await database.db.selectFrom("webhook_inbox").selectAll().execute();
     expect(rows).toHaveLength(1);
     expect(JSON.stringify(rows)).not.toContain("card-token-kept-safe");
-    const job = rows[0]!.payload as unknown as TokenWebhookJob;
-    expect(openToken(config.tokenKeys, job.sealedToken!)).toBe("card-token-kept-safe");
+    const delivery = rows[0]!.payload as unknown as TokenWebhookDelivery;
+    expect(openWebhookToken(config.tokenKeys, delivery.sealedToken!, body.id)).toBe("card-token-kept-safe");
+    expect(() => openWebhookToken(config.tokenKeys, delivery.sealedToken!, "X".repeat(27))).toThrow(TokenDecryptionError);
     // Still in rotation: Postgres keeps the webhooks safe.
     const readiness = await app.inject("/readyz");
     expect(readiness.statusCode).toBe(200);
@@ -96,7 +109,8 @@ describe("webhook durability when Redis or Postgres is down", () => {
     expect(await relayWebhookInbox({ db: database.db, queues, config })).toBe(0);
     const jobs = await queues.webhooks.getJobs(["waiting"]);
     expect(jobs.map((j) => j.id)).toEqual([expect.stringMatching(new RegExp(`^oen-token-${"D".repeat(27)}-[0-9a-f]{32}$`))]);
-    expect(JSON.stringify(jobs[0]!.data)).not.toContain("card-token-kept-safe");
+    // Ids only: the sealed token waits in Postgres.
+    expect(jobs[0]!.data).toEqual({ kind: "token", checkoutId: "D".repeat(27) });
   });
 
   it("a whole ingress process starts while Redis is down, and keeps webhooks in Postgres", async () => {
@@ -112,6 +126,12 @@ describe("webhook durability when Redis or Postgres is down", () => {
     const queues = createQueues(redis, prefix);
     const jobs = await queues.webhooks.getJobs(["waiting"]);
     expect(jobs.map((j) => j.id)).toEqual([expect.stringMatching(new RegExp(`^oen-token-${"F".repeat(27)}-`))]);
+    // The job holds ids only; the sealed token travels in the Redis key the job names, bound to its page.
+    expect(jobs[0]!.data).toEqual({ kind: "token", checkoutId: "F".repeat(27) });
+    const delivery = JSON.parse((await redis.get(webhookDeliveryKey(prefix, jobs[0]!.id!)))!) as TokenWebhookDelivery;
+    expect(JSON.stringify(delivery)).not.toContain("card-token-kept-safe");
+    expect(openWebhookToken(config.tokenKeys, delivery.sealedToken!, "F".repeat(27))).toBe("card-token-kept-safe");
+    expect(() => openWebhookToken(config.tokenKeys, delivery.sealedToken!, "E".repeat(27))).toThrow(TokenDecryptionError);
     await queues.close();
     redis.disconnect();
     await deleteQueueKeys(prefix);
@@ -131,5 +151,45 @@ describe("webhook durability when Redis or Postgres is down", () => {
     connection.disconnect();
     expect(await relayWebhookInbox({ db: database.db, queues, config })).toBeGreaterThanOrEqual(1);
     expect(await queues.webhooks.getJobState(row.job_id)).toBe("waiting");
+  });
+});
+
+describe("a webhook kept in Redis only, because Postgres was down at the ingress", () => {
+  let h: Harness;
+  const closers: Array<() => Promise<unknown>> = [];
+  beforeAll(async () => {
+    // No worker yet: the webhook waits in Redis.
+    h = await startHarness({ env: { ROLES: "ingress,scheduler" } });
+    await h.api("PUT", "/v1/plans/kept", samplePlan);
+  });
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    await h?.close();
+  });
+
+  it("is kept in Postgres by the worker before it is applied, once Postgres is back", async () => {
+    const subscription = (await h.api("POST", "/v1/subscriptions", sampleSubscription("kept", "cus_redis_only"))).json();
+    const checkoutId = checkoutIdOf(subscription.checkoutUrl);
+    const genuine = await captureTokenWebhook(h, checkoutId);
+    // Another ingress, on the same Redis and queue prefix, whose Postgres does not answer.
+    const deadDb = createDb(DEAD_POSTGRES);
+    const producer = createRedis(h.config.redisUrl, "producer");
+    producer.on("error", () => {});
+    await new Promise((resolve) => producer.once("ready", resolve));
+    const app = await buildApp({ ...h.service.deps, db: deadDb }, { redis: producer, testClock: null });
+    closers.push(() => deadDb.destroy(), async () => producer.disconnect(), () => app.close());
+    expect((await app.inject({ method: "POST", url: "/webhooks/oen", payload: genuine })).statusCode).toBe(200);
+    const [job] = await h.service.deps.queues.webhooks.getJobs(["waiting"]);
+    expect(job!.data).toEqual({ kind: "token", checkoutId });
+    expect(await h.database.db.selectFrom("webhook_inbox").select("id").where("job_id", "=", job!.id!).execute()).toEqual([]);
+    expect(await producer.exists(webhookDeliveryKey(h.config.queuePrefix, job!.id!))).toBe(1);
+
+    const worker = await startServiceProcess({ ...h.env, ROLES: "workers" });
+    closers.push(() => worker.kill("SIGKILL"));
+    await eventually(async () => (await h.api("GET", `/v1/subscriptions/${subscription.id}`)).json().status === "active", 20_000, "the webhook applied");
+    const kept = await h.database.db.selectFrom("webhook_inbox").selectAll().where("job_id", "=", job!.id!).executeTakeFirstOrThrow();
+    expect(kept.processed_at).toBeInstanceOf(Date);
+    expect(JSON.stringify(kept.payload)).not.toContain(genuine.token!);
+    expect(await producer.exists(webhookDeliveryKey(h.config.queuePrefix, job!.id!))).toBe(0);
   });
 });

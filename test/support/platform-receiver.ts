@@ -26,6 +26,9 @@ export interface PlatformReceiver {
   requests: PlatformRequest[];
   /** The status for the following verified deliveries (200 until told otherwise). */
   respondWith(status: number): void;
+  /** Answers the next request only after `ms` (a slow platform); `stalled` counts requests being held. */
+  stallNext(ms: number): void;
+  readonly stalled: number;
   close(): Promise<void>;
 }
 
@@ -39,8 +42,17 @@ export async function startPlatformReceiver(secret: string): Promise<PlatformRec
   const events: ReceivedPlatformEvent[] = [];
   const requests: PlatformRequest[] = [];
   let status = 200;
+  let stallMs = 0;
+  let stalled = 0;
   const server = createServer(async (request, response) => {
     const body = await readBody(request);
+    if (stallMs > 0) {
+      const wait = stallMs;
+      stallMs = 0;
+      stalled++;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      stalled--;
+    }
     const headers = Object.fromEntries(Object.entries(request.headers).filter((e): e is [string, string] => typeof e[1] === "string"));
     const webhookId = headers["webhook-id"] ?? null;
     let verified: ReceivedPlatformEvent["body"] | null = null;
@@ -61,6 +73,12 @@ export async function startPlatformReceiver(secret: string): Promise<PlatformRec
     requests,
     respondWith(next) {
       status = next;
+    },
+    stallNext(ms) {
+      stallMs = ms;
+    },
+    get stalled() {
+      return stalled;
     },
     async close() {
       server.closeAllConnections();

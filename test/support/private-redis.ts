@@ -15,15 +15,18 @@ export interface PrivateRedis {
 /**
  * A Redis this test file may wipe without touching the files running beside
  * it: its own redis-server where the binary exists (this machine, CI), else a
- * database index of the shared one (FLUSHDB, which is all the service uses).
+ * database index of the shared one (FLUSHDB, which is all the service uses;
+ * no memory limit there).
  */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: { maxmemory?: string } = {}): Promise<PrivateRedis> {
   const hasBinary = spawnSync("redis-server", ["--version"]).status === 0;
+  // A small Redis that refuses writes once full (noeviction), as production's should be configured.
+  const limit = options.maxmemory === undefined ? [] : ["--maxmemory", options.maxmemory, "--maxmemory-policy", "noeviction"];
   let child: ChildProcess | null = null;
   let url: string;
   if (hasBinary) {
     const port = await freePort();
-    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...limit], { stdio: "ignore" });
     url = `redis://127.0.0.1:${port}`;
   } else {
     const shared = new URL(testRedisUrl());

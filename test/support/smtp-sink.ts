@@ -21,6 +21,9 @@ export interface SmtpSink {
   messages: ReceivedMail[];
   /** Refuses the next `count` messages with a temporary error (451), as a struggling server would. */
   failNext(count: number): void;
+  /** Answers the next message only after `ms` (a slow server); `stalled` counts messages being held. */
+  stallNext(ms: number): void;
+  readonly stalled: number;
   close(): Promise<void>;
 }
 
@@ -28,6 +31,8 @@ export interface SmtpSink {
 export async function startSmtpSink(): Promise<SmtpSink> {
   const messages: ReceivedMail[] = [];
   let failures = 0;
+  let stallMs = 0;
+  let stalled = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ["STARTTLS", "AUTH"],
@@ -36,7 +41,14 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("end", () => {
+      stream.on("end", async () => {
+        if (stallMs > 0) {
+          const wait = stallMs;
+          stallMs = 0;
+          stalled++;
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          stalled--;
+        }
         if (failures > 0) {
           failures--;
           return callback(Object.assign(new Error("mailbox temporarily unavailable"), { responseCode: 451 }));
@@ -56,6 +68,12 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     messages,
     failNext(count) {
       failures = count;
+    },
+    stallNext(ms) {
+      stallMs = ms;
+    },
+    get stalled() {
+      return stalled;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -197,6 +197,12 @@ describe("loadConfig", () => {
     [{ TRUST_PROXY: "2" }, /^TRUST_PROXY must be a comma-separated list of proxy addresses/],
     [{ AUTH_FAILURE_LIMIT: "0" }, /^AUTH_FAILURE_LIMIT must be an integer from 1/],
     [{ AUTH_FAILURE_WINDOW: "a while" }, /^AUTH_FAILURE_WINDOW must be a duration/],
+    [{ OEN_WEBHOOK_RATE_LIMIT: "0" }, /^OEN_WEBHOOK_RATE_LIMIT must be an integer from 1/],
+    [{ OEN_WEBHOOK_ALLOWED_IPS: "203.0.113.0/33" }, /^OEN_WEBHOOK_ALLOWED_IPS must be a comma-separated list of IP addresses or CIDRs .*"203\.0\.113\.0\/33"/],
+    [{ OEN_WEBHOOK_ALLOWED_IPS: "oen.tw" }, /^OEN_WEBHOOK_ALLOWED_IPS must be a comma-separated list of IP addresses or CIDRs/],
+    [{ OEN_WEBHOOK_LATE_MARGIN: "soon" }, /^OEN_WEBHOOK_LATE_MARGIN must be a duration/],
+    [{ WEBHOOK_INBOX_RETENTION: "forever" }, /^WEBHOOK_INBOX_RETENTION must be a duration/],
+    [{ WEBHOOK_EVENTS_RETENTION: "-1d" }, /^WEBHOOK_EVENTS_RETENTION must be a duration/],
     [{ CHARGE_CONCURRENCY: "0" }, /^CHARGE_CONCURRENCY must be an integer from 1 to 1000/],
     [{ WEBHOOK_CONCURRENCY: "many" }, /^WEBHOOK_CONCURRENCY must be an integer/],
     [{ NOTIFICATION_CONCURRENCY: "2.5" }, /^NOTIFICATION_CONCURRENCY must be an integer/],
@@ -206,6 +212,12 @@ describe("loadConfig", () => {
     const problems = problemsOf({ ...real, ...change });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(message);
+  });
+
+  it("reads the Oen webhook settings, with their defaults", () => {
+    expect(loadConfig({}).oenWebhooks).toEqual({ ratePerMinute: 600, allowedSources: null, lateDeliveryMs: 15 * 60_000, inboxRetentionMs: 7 * 86_400_000, eventsRetentionMs: 90 * 86_400_000 });
+    const set = loadConfig({ OEN_WEBHOOK_RATE_LIMIT: "60", OEN_WEBHOOK_ALLOWED_IPS: "203.0.113.7, 198.51.100.0/24,2001:db8::/32", OEN_WEBHOOK_LATE_MARGIN: "20m", WEBHOOK_INBOX_RETENTION: "1d", WEBHOOK_EVENTS_RETENTION: "30d" });
+    expect(set.oenWebhooks).toEqual({ ratePerMinute: 60, allowedSources: ["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"], lateDeliveryMs: 20 * 60_000, inboxRetentionMs: 86_400_000, eventsRetentionMs: 30 * 86_400_000 });
   });
 
   it("reads each worker's concurrency and the lookup rate apart from the charge rate", () => {

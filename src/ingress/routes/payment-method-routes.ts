@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { verifyCardUpdateToken, type CardUpdateTokenCheck } from "../../checkout/card-update-link.ts";
-import { startCardUpdate, type CardUpdateStart } from "../../checkout/start-card-update.ts";
+import { startCardUpdate, startCardUpdateFromLink, type LinkCardUpdateStart } from "../../checkout/start-card-update.ts";
 import type { Deps } from "../../deps.ts";
 import { OenError } from "../../oen/errors.ts";
 import { requireApiKey } from "../api-key-auth.ts";
 import { errorResponse, httpUrl, idParams } from "./schemas.ts";
 
-type Failure = Exclude<CardUpdateStart, { kind: "started" }>["kind"] | Extract<CardUpdateTokenCheck, { ok: false }>["reason"] | "oen_unavailable";
+type Failure = Exclude<LinkCardUpdateStart, { kind: "started" }>["kind"] | Extract<CardUpdateTokenCheck, { ok: false }>["reason"] | "oen_unavailable";
 
 interface FailurePage {
   status: number;
@@ -44,6 +44,16 @@ const PAGES: Record<Failure, FailurePage> = {
     zh: ["無法更新卡片", "這個訂閱已結束或尚未開始，無法更新付款卡片。"],
     en: ["The card cannot be updated", "This subscription has ended or has not started, so its card cannot be updated."],
   },
+  link_superseded: {
+    status: 410,
+    zh: ["連結已失效", "這封通知信之後卡片已經更換過了，不需要再更新。如需再次更換，請使用最新通知信中的連結。"],
+    en: ["This link no longer works", "The card has already been replaced since this email was sent. To change it again, please use the link in our most recent email."],
+  },
+  link_exhausted: {
+    status: 429,
+    zh: ["請稍後再試", "這個連結在一小時內已開啟多次付款頁面，請一小時後再試。"],
+    en: ["Please try again later", "This link has opened several card pages in the last hour. Please try again in an hour."],
+  },
   oen_unavailable: {
     status: 502,
     zh: ["暫時無法開啟付款頁面", "請稍後再試一次。"],
@@ -76,8 +86,9 @@ const checkoutResponse = {
 
 /**
  * Replacing a subscription's card: the link in our emails (no bearer, its
- * signature is the authorization) and the platform's API call. Both open a
- * fresh Oen page, which lives 10 minutes.
+ * signature is the authorization; a few pages an hour, and only until a card is
+ * bound after it was sent) and the platform's API call. Both open a fresh Oen
+ * page, which lives 10 minutes.
  */
 export async function paymentMethodRoutes(app: FastifyInstance, deps: Deps) {
   app.get<{ Params: { token: string } }>(
@@ -104,7 +115,7 @@ export async function paymentMethodRoutes(app: FastifyInstance, deps: Deps) {
         return failurePage(reply, check.reason);
       }
       try {
-        const started = await startCardUpdate(deps, check.subscriptionId);
+        const started = await startCardUpdateFromLink(deps, check);
         if (started.kind !== "started") return failurePage(reply, started.kind);
         return reply.redirect(started.checkout.checkoutUrl, 302);
       } catch (error) {
