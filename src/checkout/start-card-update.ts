@@ -1,4 +1,5 @@
 import type { SubscriptionStatus } from "../db/database.ts";
+import { CARD_STATES } from "../subscriptions/subscription-transitions.ts";
 import type { Deps } from "../deps.ts";
 import { claimLinkPage } from "./claim-link-page.ts";
 import { openOenCheckout, recordCheckout, type StartedCheckout } from "./start-checkout.ts";
@@ -24,9 +25,9 @@ export interface CardUpdateLinkUse {
 
 type Needs = Pick<Deps, "db" | "oen" | "config" | "clock">;
 
-// A card can be replaced while the subscription bills or tries to; before the first
+// A card can be replaced while the subscription has one (a trial too); before the first
 // card (incomplete) the subscribe page binds it, and an ended subscription bills no more.
-const UPDATABLE: readonly SubscriptionStatus[] = ["active", "past_due", "unpaid"];
+const UPDATABLE: readonly SubscriptionStatus[] = CARD_STATES;
 // Links carry whole seconds: a card bound in the second the link was made is not "since".
 const LINK_TIME_RESOLUTION_MS = 1_000;
 
