@@ -27,6 +27,8 @@ export interface BenchEnvironment {
 export async function openBenchEnvironment(database: string): Promise<BenchEnvironment> {
   const servers = await openBenchServers();
   const admin = new pg.Pool({ connectionString: servers.adminUrl, max: 2 });
+  // Copying a database ends the connections to it; an idle client that loses its connection must not end the run.
+  admin.on("error", () => {});
   await admin.query(`drop database if exists "${database}" with (force)`);
   await admin.query(`create database "${database}"`);
   const url = new URL(servers.adminUrl);
