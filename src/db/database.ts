@@ -1,10 +1,8 @@
 import type { ColumnType, Generated, Selectable } from "kysely";
 import type { NoticeKind } from "../billing/dunning-policy.ts";
-import type { PlatformEventBody } from "../events/platform-event.ts";
 import type { AttentionCode } from "../billing/charge-codes.ts";
 import type { InvoiceInfo } from "../billing/einvoice.ts";
 import type { ProductDetail } from "../billing/product-details.ts";
-import type { ReconciliationCounts, ReconciliationDifference } from "../reconciliation/reconciliation-difference.ts";
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -268,8 +266,8 @@ export interface ReconciliationsTable {
   runs: Generated<number>;
   started_at: Timestamp;
   finished_at: Timestamp | null;
-  counts: ColumnType<ReconciliationCounts | null, string | null | undefined, string | null>;
-  differences: ColumnType<ReconciliationDifference[] | null, string | null | undefined, string | null>;
+  counts: ColumnType<Record<string, number> | null, string | null | undefined, string | null>;
+  differences: ColumnType<Array<Record<string, unknown>> | null, string | null | undefined, string | null>;
   error: string | null;
   event_id: string | null;
 }
@@ -339,6 +337,14 @@ export interface NoticesTable {
   sent_at: Timestamp | null;
 }
 
+/** An event's JSON body as delivered; src/events/platform-event.ts names the types. */
+export interface StoredEventBody {
+  id: string;
+  type: string;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
 export type PlatformEventStatus = "pending" | "delivered" | "failed";
 
 export interface PlatformEventsTable {
@@ -348,7 +354,7 @@ export interface PlatformEventsTable {
   /** The fact as recorded (the event's data before the worker adds the subscription or invoice). */
   data: ColumnType<Record<string, unknown>, string, never>;
   /** The body delivered, built at the first delivery attempt and never changed after (every retry sends these bytes). */
-  payload: ColumnType<PlatformEventBody | null, string | null | undefined, string>;
+  payload: ColumnType<StoredEventBody | null, string | null | undefined, string>;
   created_at: CreatedAt;
   status: Generated<PlatformEventStatus>;
   /** Every delivery attempt ever made. */

@@ -1,5 +1,5 @@
 import { Webhook } from "standardwebhooks";
-import type { PlatformEventBody } from "./platform-event.ts";
+import type { StoredEventBody } from "../db/database.ts";
 
 export interface EventSendResult {
   /** 2xx: the platform acknowledged the event. */
@@ -11,7 +11,7 @@ export interface EventSendResult {
 }
 
 export interface EventSender {
-  send(event: PlatformEventBody): Promise<EventSendResult>;
+  send(event: StoredEventBody): Promise<EventSendResult>;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
