@@ -1,6 +1,8 @@
 // Benchmark: `npm run bench:ingress`. POST /webhooks/oen of the real service (a ROLES=ingress
 // process) under BENCH_CONNECTIONS keep-alive connections (default 50), each request a distinct
-// token webhook body, for BENCH_INGRESS_SECONDS (default 10, in two rounds, after a warm-up),
+// token webhook body for one of PAGES open binding pages of ours (what the ingress keeps; junk
+// it only counts), from Oen's allowlisted address (never rate-limited), for
+// BENCH_INGRESS_SECONDS (default 10, in two rounds, after a warm-up),
 // against the naive dual write (Fastify + one pg INSERT + one BullMQ add) in the same run,
 // rounds alternating. Requests/s and p99 latency (Oen waits 10 s per try).
 import { randomBytes } from "node:crypto";
@@ -10,16 +12,18 @@ import { emitRow, formatTable, row, type BenchRow } from "./bench-row.ts";
 import { QUICK } from "./bench-size.ts";
 import { openBenchEnvironment } from "./bench-environment.ts";
 import { startChild, type BenchChild } from "./child.ts";
+import { seedPlanAndCustomer } from "./seed.ts";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_INGRESS_SECONDS ?? (QUICK ? 4 : 10));
 const ROUNDS = 2;
 const BENCHMARK = "ingress";
 
+const PAGES = 10_000;
 const id = () => randomBytes(20).toString("base64url").replace(/[-_]/g, "x").slice(0, 27);
 const tokenWebhook = () => {
-  const checkout = id();
-  return JSON.stringify({ purpose: "token", id: checkout, transactionId: checkout, merchantId: "bench", success: true, token: id(), paymentInfo: "4242", customId: "sub_x.subscribe.r" });
+  const page = 1 + Math.floor(Math.random() * PAGES);
+  return JSON.stringify({ purpose: "token", id: `cs${page}`, transactionId: id(), merchantId: "bench", success: true, token: id(), paymentInfo: "4242", customId: `sub_${page}.subscribe.r` });
 };
 
 interface Load {
@@ -50,8 +54,13 @@ const rows: BenchRow[] = [];
 const bench = await openBenchEnvironment("oen_billing_bench_ingress");
 try {
   await sql`create table naive_inbox (id bigserial primary key, job_id text not null, payload jsonb not null, received_at timestamptz not null default now())`.execute(bench.db);
+  await seedPlanAndCustomer(bench.db);
+  await sql`insert into subscriptions (id, customer_id, plan_id, status, success_url, failure_url)
+            select 'sub_' || g, 'bench', 'bench', 'incomplete', 'https://x', 'https://x' from generate_series(1, ${PAGES}) g`.execute(bench.db);
+  await sql`insert into checkout_sessions (id, subscription_id, purpose, custom_id, status, expires_at)
+            select 'cs' || g, 'sub_' || g, 'subscribe', 'sub_' || g || '.subscribe.r', 'open', now() + interval '1 hour' from generate_series(1, ${PAGES}) g`.execute(bench.db);
   // The ingress alone: nothing consumes the queue, so only accepting is measured.
-  const service = await startChild("./service-process.ts", bench.serviceEnv("http://127.0.0.1:9", { ROLES: "ingress" }));
+  const service = await startChild("./service-process.ts", bench.serviceEnv("http://127.0.0.1:9", { ROLES: "ingress", OEN_WEBHOOK_ALLOWED_IPS: "127.0.0.1/32" }));
   const naive = await startChild("./naive-ingress-process.ts", bench.env);
   try {
     await load(naive, QUICK ? 1 : 2);
