@@ -1,7 +1,6 @@
-import { sql } from "kysely";
 import type { Db } from "../db/connect.ts";
 import type { SubscriptionStatus } from "../db/database.ts";
-import { encodeCursor, type SubscriptionCursor } from "./subscription-cursor.ts";
+import { afterCursor, cursorAt, cutPage, type SubscriptionCursor } from "./subscription-cursor.ts";
 import { readSnapshot, subscriptionViews, type SubscriptionView } from "./subscription-view.ts";
 
 export interface SubscriptionFilter {
@@ -29,16 +28,11 @@ export async function listSubscriptions(db: Db, filter: SubscriptionFilter): Pro
     let query = tx
       .selectFrom("subscriptions")
       .selectAll()
-      .select(sql<string>`to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as("cursor_at"));
+      .select(cursorAt.as("cursor_at"));
     if (filter.customerId !== undefined) query = query.where("customer_id", "=", filter.customerId);
     if (filter.status !== undefined) query = query.where("status", "=", filter.status);
-    const after = filter.after;
-    if (after !== undefined) query = query.where(sql<boolean>`(created_at, id) < (${after.createdAt}::timestamptz, ${after.id})`);
-    // One row more than the page tells whether another page follows.
-    const rows = await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(filter.limit + 1).execute();
-    const page = rows.slice(0, filter.limit);
-    const last = page.at(-1);
-    const nextCursor = rows.length > filter.limit && last !== undefined ? encodeCursor({ createdAt: last.cursor_at, id: last.id }) : null;
-    return { data: await subscriptionViews(tx, page.map(({ cursor_at: _, ...subscription }) => subscription)), nextCursor };
+    if (filter.after !== undefined) query = query.where(afterCursor(filter.after));
+    const { page, nextCursor } = cutPage(await query.orderBy("created_at", "desc").orderBy("id", "desc").limit(filter.limit + 1).execute(), filter.limit);
+    return { data: await subscriptionViews(tx, page), nextCursor };
   });
 }
