@@ -1,7 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Database, Refund, RefundCause } from "../db/database.ts";
-import { newId } from "../ids.ts";
 import { liveRefundOf } from "./live-refund-of.ts";
+import { refundRow } from "./refund-row.ts";
 
 /** Causes of a refund that we send; a `crm` refund is only recorded (recordCrmRefund). */
 export type PlannedRefundCause = Exclude<RefundCause, "crm">;
@@ -78,21 +78,7 @@ export async function planRefund(tx: Kysely<Database>, input: PlanRefundInput): 
 
   const refund = await tx
     .insertInto("refunds")
-    .values({
-      id: newId("rf"),
-      invoice_id: invoice.id,
-      charge_attempt_id: input.chargeAttemptId,
-      oen_transaction_hid: input.oenTransactionHid,
-      amount: input.amount,
-      reason: input.reason,
-      cause: input.cause,
-      status: "pending",
-      sent_at: null,
-      code: null,
-      message: null,
-      last_lookup_at: null,
-      resolved_at: null,
-    })
+    .values(refundRow({ invoiceId: invoice.id, chargeAttemptId: input.chargeAttemptId, oenTransactionHid: input.oenTransactionHid, amount: input.amount, reason: input.reason, cause: input.cause, status: "pending" }))
     // A literal predicate, so that Postgres infers the partial index (a parameter would not).
     .onConflict((oc) => oc.column("oen_transaction_hid").where(sql<boolean>`status <> 'failed'`).doNothing())
     .returningAll()

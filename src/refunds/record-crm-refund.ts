@@ -1,11 +1,11 @@
 import type { Kysely } from "kysely";
 import type { Database, Refund } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
-import { newId } from "../ids.ts";
 import { metrics } from "../metrics/metrics.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
 import { applySucceededRefund } from "./apply-succeeded-refund.ts";
 import { liveRefundOf } from "./live-refund-of.ts";
+import { refundRow } from "./refund-row.ts";
 
 export interface CrmRefundInput {
   invoiceId: string;
@@ -40,21 +40,9 @@ export async function recordCrmRefund(
   if (existing !== undefined) return { kind: "already_recorded", refund: existing };
   const refund = await tx
     .insertInto("refunds")
-    .values({
-      id: newId("rf"),
-      invoice_id: invoice.id,
-      charge_attempt_id: input.chargeAttemptId,
-      oen_transaction_hid: input.oenTransactionHid,
-      amount: input.amount,
-      reason: input.reason,
-      cause: input.doubleCharge === true ? "double_charge" : "crm",
-      status: "succeeded",
-      sent_at: null,
-      code: null,
-      message: null,
-      last_lookup_at: null,
-      resolved_at: new Date(),
-    })
+    .values(
+      refundRow({ invoiceId: invoice.id, chargeAttemptId: input.chargeAttemptId, oenTransactionHid: input.oenTransactionHid, amount: input.amount, reason: input.reason, cause: input.doubleCharge === true ? "double_charge" : "crm", status: "succeeded" }),
+    )
     .returningAll()
     .executeTakeFirstOrThrow();
   await applySucceededRefund(deps, tx, refund, invoice, effects);
