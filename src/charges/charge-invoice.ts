@@ -51,12 +51,15 @@ export async function sendClaimed(deps: Deps, claim: Extract<Claim, { kind: "cla
  * charged the invoice under a new orderId.
  */
 async function stillSendable(deps: Pick<Deps, "db" | "config">, attemptId: string): Promise<boolean> {
+  // And its invoice still open: a cancel that voided it meanwhile would make the charge a refund.
   const row = await deps.db
-    .selectFrom("charge_attempts")
-    .select("id")
-    .where("id", "=", attemptId)
-    .where("status", "=", "sending")
-    .where("created_at", ">", sql<Date>`now() - make_interval(secs => ${abandonedAfterMs(deps.config) / 2000})`)
+    .selectFrom("charge_attempts as a")
+    .innerJoin("invoices as i", "i.id", "a.invoice_id")
+    .select("a.id")
+    .where("a.id", "=", attemptId)
+    .where("a.status", "=", "sending")
+    .where("i.status", "=", "open")
+    .where("a.created_at", ">", sql<Date>`now() - make_interval(secs => ${abandonedAfterMs(deps.config) / 2000})`)
     .executeTakeFirst();
   return row !== undefined;
 }

@@ -3,7 +3,7 @@ import { cardBudgetReopensAt } from "../billing/dunning-policy.ts";
 import type { ChargeAttempt, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
-import { recordAttemptStarted, scheduleCollection } from "../invoices/invoice-transitions.ts";
+import { recordAttemptStarted, scheduleCollection, voidInvoice } from "../invoices/invoice-transitions.ts";
 import type { TokenChargeRequest } from "../oen/types.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
 import { BILLING_STATES } from "../subscriptions/subscription-transitions.ts";
@@ -31,7 +31,7 @@ export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | 
     // One statement: the invoice, locked, and the attempt (if any) that may still be at Oen.
     const invoice = await tx
       .selectFrom("invoices as i")
-      .select(["i.id", "i.subscription_id", "i.cycle", "i.status", "i.amount", "i.product_details", "i.next_attempt_at", "i.attempt_count"])
+      .select(["i.id", "i.subscription_id", "i.kind", "i.cycle", "i.status", "i.amount", "i.product_details", "i.period_end", "i.next_attempt_at", "i.attempt_count"])
       .select((eb) =>
         eb.selectFrom("charge_attempts as a").select("a.id").whereRef("a.invoice_id", "=", "i.id").where("a.status", "in", ["sending", "unknown"]).limit(1).as("in_flight_id"),
       )
@@ -43,6 +43,11 @@ export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | 
     if (invoice.in_flight_id !== null) return { kind: "in_flight", attemptId: invoice.in_flight_id };
     const now = deps.clock.now();
     if (invoice.next_attempt_at === null || invoice.next_attempt_at > now) return { kind: "not_due", at: invoice.next_attempt_at };
+    // An upgrade's difference is for the rest of one period: once that period is over there is nothing left to charge.
+    if (invoice.kind === "proration" && invoice.period_end <= now) {
+      await voidInvoice(tx, invoiceId, now);
+      return { kind: "settled", status: "void" };
+    }
 
     // One statement: who pays, with which card, and that card's latest attempts (its budget).
     const payer = await tx

@@ -80,7 +80,9 @@ export async function settleAttempt(deps: SettleDeps, tx: Transaction<Database>,
   switch (settlement.kind) {
     case "succeeded": {
       const paid = await markPaid(tx, effects, invoice.id, attempt, now);
-      if (subscription.status === "past_due" || subscription.status === "unpaid") await reactivate(tx, invoice.subscription_id, now, deps.config.billingTimezone);
+      if ((subscription.status === "past_due" || subscription.status === "unpaid") && !(await anotherInvoiceInDunning(tx, invoice))) {
+        await reactivate(tx, invoice.subscription_id, now, deps.config.billingTimezone);
+      }
       return result(paid);
     }
     case "declined":
@@ -95,6 +97,20 @@ export async function settleAttempt(deps: SettleDeps, tx: Transaction<Database>,
       effects.resolve(attempt.id, FIRST_LOOKUP_DELAY_MS);
       return result(undefined);
   }
+}
+
+/** Whether another renewal of the subscription is still declined and dunned (paying this one does not end that). */
+async function anotherInvoiceInDunning(tx: Transaction<Database>, invoice: Invoice): Promise<boolean> {
+  const other = await tx
+    .selectFrom("invoices")
+    .select("id")
+    .where("subscription_id", "=", invoice.subscription_id)
+    .where("id", "!=", invoice.id)
+    .where("kind", "=", "renewal")
+    .where("status", "=", "open")
+    .where("first_failed_at", "is not", null)
+    .executeTakeFirst();
+  return other !== undefined;
 }
 
 /**

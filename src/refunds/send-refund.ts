@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { abandonedAfterMs } from "../charges/abandoned-after.ts";
 import type { Refund } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import type { RefundOutcome, RefundRequest } from "../oen/types.ts";
@@ -30,6 +31,19 @@ export async function sendRefund(deps: Deps, refundId: string): Promise<SendRefu
   if (claim.kind === "not_sendable") return claim;
 
   const { refund, request } = claim;
+  // Just before it leaves, as for a charge: a worker paused past the abandon threshold must not send a
+  // refund the resolver may already have settled (and another one been planned for the transaction).
+  const fresh = await deps.db
+    .selectFrom("refunds")
+    .select("id")
+    .where("id", "=", refundId)
+    .where("status", "=", "pending")
+    .where("sent_at", ">", sql<Date>`now() - make_interval(secs => ${abandonedAfterMs(deps.config) / 2000})`)
+    .executeTakeFirst();
+  if (fresh === undefined) {
+    deps.logger.warn({ refundId }, "refund went stale before it was sent; left to the lookup");
+    return { kind: "not_sendable", refund };
+  }
   const outcome = await deps.oen.refund(refund.oen_transaction_hid, request);
   if (outcome.kind === "succeeded" && outcome.refundAmount !== refund.amount) {
     deps.logger.error({ refundId, oenTransactionId: refund.oen_transaction_hid, amount: refund.amount, oenRefundAmount: outcome.refundAmount }, "Oen refunded another amount than asked: reconcile");

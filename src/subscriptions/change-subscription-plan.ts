@@ -47,6 +47,9 @@ export async function changeSubscriptionPlan(deps: Deps, subscriptionId: string,
     if (subscription.status !== "active" && subscription.status !== "trialing") {
       return refused(409, "not_changeable", `a ${subscription.status} subscription cannot change plans${subscription.status === "past_due" || subscription.status === "unpaid" ? " until its open invoice is paid" : ""}`);
     }
+    // One change at a time: an upgrade still being charged decides the plan first.
+    const charging = await tx.selectFrom("invoices").select("id").where("subscription_id", "=", subscriptionId).where("kind", "=", "proration").where("status", "=", "open").executeTakeFirst();
+    if (charging !== undefined) return refused(409, "plan_change_in_progress", "an upgrade of this subscription is still being charged; try again once it is settled");
     const cadence = (p: typeof current) => ({ interval: p.interval, intervalCount: p.interval_count });
     if (!sameCadence(cadence(current), cadence(next))) {
       return refused(422, "interval_mismatch", `planId: plan "${next.id}" bills every ${next.interval_count} ${next.interval}, this subscription every ${current.interval_count} ${current.interval}; only plans of the same interval can be switched`);

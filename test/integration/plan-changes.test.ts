@@ -70,6 +70,19 @@ describe("plan changes, cancel and resume", () => {
     expect(await h.database.db.selectFrom("notices").select("kind").where("subscription_id", "=", id).execute()).toEqual([]);
   });
 
+  it("Oen's answer to the proration lost: 202, no other plan change until it is settled, then the plan switches as the lookup finds it paid", async () => {
+    const id = await paidSubscription("basic");
+    h.simulator.faults.set([{ on: "charge", kind: "gateway_timeout_after_charge", times: 1 }]);
+    const pending = await post(`/v1/subscriptions/${id}/plan-change`, { planId: "plus" });
+    expect(pending.statusCode).toBe(202);
+    expect(pending.json()).toMatchObject({ subscription: { planId: "basic" }, prorationInvoice: { status: "open" } });
+    const meanwhile = await post(`/v1/subscriptions/${id}/plan-change`, { planId: "plus", prorate: false });
+    expect(meanwhile.statusCode).toBe(409);
+    expect(meanwhile.json()).toMatchObject({ error: "plan_change_in_progress" });
+    await eventually(async () => (await row(id)).plan_id === "plus", 20_000, "the lookup to settle the proration");
+    expect((await invoicesOf(id)).find((i) => i.id === pending.json().prorationInvoice.id)).toMatchObject({ status: "paid" });
+  });
+
   it("refuses a plan of another interval with a 422 naming the field, and an unknown plan", async () => {
     const id = await paidSubscription("basic");
     const other = await post(`/v1/subscriptions/${id}/plan-change`, { planId: "yearly" });
