@@ -1,10 +1,11 @@
 import type { PlatformEvent } from "../db/database.ts";
+import { claimDelivery } from "../outbox/claim-delivery.ts";
 import type { Deps } from "../deps.ts";
 import { metrics } from "../metrics/metrics.ts";
 import { retryDelayMs, retryScheduleSpanning, type RetrySchedule } from "../notify/retry-schedule.ts";
 import { buildEventBody } from "./build-event-body.ts";
 import type { EventSender } from "./create-event-sender.ts";
-import { claimEvent, freezeEventPayload, lockEvent, markEventDelivered, readEvent, recordEventAttempt, recordEventFailure } from "./event-repository.ts";
+import { freezeEventPayload, lockEvent, markEventDelivered, readEvent, recordEventAttempt, recordEventFailure } from "./event-repository.ts";
 
 /** 10 s doubling to 1 h, then hourly, for 30 days: retried until acknowledged, then `failed` and redeliverable. */
 export const EVENT_RETRY: RetrySchedule = retryScheduleSpanning(10_000, 3_600_000, 30 * 86_400_000);
@@ -25,7 +26,7 @@ const SEND_CLAIM_MS = 60_000;
  * One delivery attempt of a pending event. Before the first one, the body is
  * built (buildEventBody) and frozen in its own commit, so every attempt,
  * crash or redelivery sends the same bytes under the same webhook-id. The
- * event is claimed in a short transaction (claimEvent), so concurrent runs
+ * event is claimed in a short transaction (claimDelivery), so concurrent runs
  * cannot both deliver it, and no transaction stays open during the POST; a
  * 2xx marks it delivered under that claim. Each attempt is kept
  * (platform_event_attempts: when, the answer, the latency), in the short
@@ -52,7 +53,7 @@ export async function deliverEvent(
     const event = await lockEvent(tx, eventId);
     if (event === undefined) return { kind: "skipped", reason: "being delivered by another run" };
     if (event.status !== "pending") return { kind: "skipped", reason: `already ${event.status}` };
-    const claimedUntil = await claimEvent(tx, eventId, SEND_CLAIM_MS);
+    const claimedUntil = await claimDelivery(tx, "platform_events", eventId, SEND_CLAIM_MS);
     return claimedUntil === undefined ? { kind: "skipped", reason: "being delivered by another run" } : { kind: "claimed", event, claimedUntil };
   });
   if (claim.kind === "skipped") return claim;

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import type { Database, PlatformEvent, PlatformEventStatus } from "../db/database.ts";
 import type { PlatformEventBody } from "./platform-event.ts";
 
@@ -10,23 +10,6 @@ export async function readEvent(db: Kysely<Database>, id: string): Promise<Platf
 /** The event, locked for this delivery run; undefined when missing or another run holds it. */
 export async function lockEvent(db: Kysely<Database>, id: string): Promise<PlatformEvent | undefined> {
   return db.selectFrom("platform_events").selectAll().where("id", "=", id).forUpdate().skipLocked().executeTakeFirst();
-}
-
-/**
- * Claims the locked event for one delivery run until `leaseMs` from now (wall
- * clock, whole milliseconds: the time is the claim's token); undefined when
- * another run's claim still holds. Committed before the POST, so no
- * transaction stays open during it.
- */
-export async function claimEvent(db: Kysely<Database>, id: string, leaseMs: number): Promise<Date | undefined> {
-  const row = await db
-    .updateTable("platform_events")
-    .set({ claimed_until: sql<Date>`date_trunc('milliseconds', now()) + make_interval(secs => ${leaseMs / 1000})` })
-    .where("id", "=", id)
-    .where((eb) => eb.or([eb("claimed_until", "is", null), eb("claimed_until", "<", sql<Date>`now()`)]))
-    .returning("claimed_until")
-    .executeTakeFirst();
-  return row?.claimed_until ?? undefined;
 }
 
 /** Stores the body to deliver unless one was stored already (a concurrent run's wins: one body, ever). */

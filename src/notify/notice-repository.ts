@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import type { Kysely } from "kysely";
 import type { Database, InvoiceStatus, Notice, SubscriptionStatus } from "../db/database.ts";
 import type { RenderedNotice } from "./render-notice.ts";
 
@@ -8,23 +8,6 @@ import type { RenderedNotice } from "./render-notice.ts";
  */
 export async function lockNotice(db: Kysely<Database>, id: string): Promise<Notice | undefined> {
   return db.selectFrom("notices").selectAll().where("id", "=", id).forUpdate().skipLocked().executeTakeFirst();
-}
-
-/**
- * Claims the locked notice for one delivery run until `leaseMs` from now (wall
- * clock, whole milliseconds: the time is the claim's token); undefined when
- * another run's claim still holds. Committed before SMTP is called, so no
- * transaction stays open during the call.
- */
-export async function claimNotice(db: Kysely<Database>, id: string, leaseMs: number): Promise<Date | undefined> {
-  const row = await db
-    .updateTable("notices")
-    .set({ claimed_until: sql<Date>`date_trunc('milliseconds', now()) + make_interval(secs => ${leaseMs / 1000})` })
-    .where("id", "=", id)
-    .where((eb) => eb.or([eb("claimed_until", "is", null), eb("claimed_until", "<", sql<Date>`now()`)]))
-    .returning("claimed_until")
-    .executeTakeFirst();
-  return row?.claimed_until ?? undefined;
 }
 
 export interface NoticeContext {

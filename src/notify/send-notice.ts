@@ -1,11 +1,12 @@
 import type { Deps } from "../deps.ts";
+import { claimDelivery } from "../outbox/claim-delivery.ts";
 import { metrics } from "../metrics/metrics.ts";
 import type { Notice } from "../db/database.ts";
 import type { Mailer } from "./create-mailer.ts";
 import { noticeDataFrom } from "./notice-data.ts";
 import { noticeMail, type NoticeMail } from "./notice-mail.ts";
 import { noticeMoot } from "./notice-moot.ts";
-import { claimNotice, lockNotice, markNoticeOutbox, markNoticeSent, markNoticeSkipped, noticeContext, recordNoticeFailure, recordNoticeRendering } from "./notice-repository.ts";
+import { lockNotice, markNoticeOutbox, markNoticeSent, markNoticeSkipped, noticeContext, recordNoticeFailure, recordNoticeRendering } from "./notice-repository.ts";
 import { retryDelayMs, retryScheduleSpanning, type RetrySchedule } from "./retry-schedule.ts";
 
 /** 30 s doubling to an hour, for over four days: an SMTP outage over a long weekend loses no email. */
@@ -28,7 +29,7 @@ const SEND_CLAIM_MS = 120_000;
  * One delivery attempt of a pending notice. It is rendered here, at send
  * time, from the intent stored with the decision (noticeMail), after checking
  * that it still applies (noticeMoot). The notice is claimed in a short
- * transaction (claimNotice) and no transaction stays open while SMTP talks;
+ * transaction (claimDelivery) and no transaction stays open while SMTP talks;
  * it is marked sent right after the server accepts, under that claim. A
  * second run (duplicate job, sweep) finds it claimed or sent and does
  * nothing; only a crash between acceptance and the record (or a send longer
@@ -98,7 +99,7 @@ async function claimForSending(
     if (notice.status !== "pending") return decided({ kind: "skipped", reason: `already ${notice.status}` });
     const now = deps.clock.now();
     if (notice.next_attempt_at !== null && notice.next_attempt_at > now) return decided({ kind: "not_due", delayMs: notice.next_attempt_at.getTime() - now.getTime() });
-    const claimedUntil = await claimNotice(tx, notice.id, SEND_CLAIM_MS);
+    const claimedUntil = await claimDelivery(tx, "notices", notice.id, SEND_CLAIM_MS);
     if (claimedUntil === undefined) return decided({ kind: "skipped", reason: "being sent by another run" });
     const about = { noticeId, kind: notice.kind, subscriptionId: notice.subscription_id, cycle: notice.cycle };
     const context = await noticeContext(tx, notice);

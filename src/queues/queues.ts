@@ -17,6 +17,16 @@ export interface Queues {
 
 const DAY_SECONDS = 24 * 3600;
 
+// Charges, refunds and lookups. The attempts cover crashed runs only. Kept an hour (at most
+// 10,000) so ops see in Bull Board what each did; a kept job never swallows a re-enqueue
+// (the enqueue helpers run it again). Postgres, not the job id, prevents a double charge.
+const MONEY_JOB_OPTIONS = {
+  attempts: 8,
+  backoff: { type: "exponential", delay: 2_000 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: DAY_SECONDS },
+} as const;
+
 export function createQueues(connection: Redis, prefix: string, onError: (error: Error) => void = () => {}): Queues {
   const webhooks = new Queue<WebhookJob>(QUEUE_NAMES.webhooks, {
     connection,
@@ -38,26 +48,13 @@ export function createQueues(connection: Redis, prefix: string, onError: (error:
   const charges = new Queue<ChargeJob | RefundJob>(QUEUE_NAMES.charges, {
     connection,
     prefix,
-    defaultJobOptions: {
-      attempts: 8,
-      backoff: { type: "exponential", delay: 2_000 },
-      // Kept an hour (at most 10,000) so ops see in Bull Board what each charge did. A kept
-      // job never swallows a re-enqueue: enqueueCharge and enqueueRefund run it again
-      // (rerunCompleted). Postgres, not the job id, is what prevents a double charge.
-      removeOnComplete: { age: 3600, count: 10_000 },
-      removeOnFail: { age: DAY_SECONDS },
-    },
+    defaultJobOptions: MONEY_JOB_OPTIONS,
   });
   const lookups = new Queue<ResolveAttemptJob>(QUEUE_NAMES.lookups, {
     connection,
     prefix,
-    defaultJobOptions: {
-      // The job backs off by itself (moveToDelayed) while Oen cannot tell yet; these attempts cover crashed runs.
-      attempts: 8,
-      backoff: { type: "exponential", delay: 2_000 },
-      removeOnComplete: { age: 3600, count: 10_000 },
-      removeOnFail: { age: DAY_SECONDS },
-    },
+    // A lookup backs off by itself (moveToDelayed) while Oen cannot tell yet.
+    defaultJobOptions: MONEY_JOB_OPTIONS,
   });
   const notifications = new Queue<NotificationJob>(QUEUE_NAMES.notifications, {
     connection,
