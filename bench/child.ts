@@ -18,7 +18,9 @@ const STARTUP_TIMEOUT_MS = 60_000;
  */
 export async function startChild(entry: string, env: Record<string, string>): Promise<BenchChild> {
   const path = fileURLToPath(new URL(entry, import.meta.url));
-  const child: ChildProcess = fork(path, [], { env: { ...process.env, ...env }, stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  // BENCH_CPU_PROF=<dir>: each child writes a V8 CPU profile there when it exits.
+  const profile = process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child: ChildProcess = fork(path, [], { env: { ...process.env, ...env }, execArgv: [...process.execArgv, ...profile], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const waiting: Array<(probe: Probe) => void> = [];
   const info = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${entry} did not start within ${STARTUP_TIMEOUT_MS} ms`)), STARTUP_TIMEOUT_MS);

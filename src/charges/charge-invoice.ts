@@ -2,7 +2,8 @@ import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
 import { metrics } from "../metrics/metrics.ts";
 import type { ChargeOutcome } from "../oen/types.ts";
-import { createSideEffects } from "../outbox/side-effects.ts";
+import { markPaidBySuccess } from "../invoices/invoice-transitions.ts";
+import { createSideEffects, type SideEffects } from "../outbox/side-effects.ts";
 import { abandonedAfterMs } from "./abandoned-after.ts";
 import { claimAttempt, type Claim } from "./claim-attempt.ts";
 import { settleAttempt, type Settlement, type SettleResult } from "./settle-attempt.ts";
@@ -29,7 +30,7 @@ export async function chargeInvoice(deps: Deps, invoiceId: string): Promise<Char
 export async function sendClaimed(deps: Deps, claim: Extract<Claim, { kind: "claimed" }>): Promise<ChargeResult> {
   const { attempt, request } = claim;
   const about = { subscriptionId: claim.invoice.subscription_id, invoiceId: attempt.invoice_id, cycle: claim.invoice.cycle, attemptNo: attempt.attempt_no, orderId: attempt.order_id };
-  if (!(await stillSendable(deps, attempt.id))) {
+  if (performance.now() - claim.startedAt > SEND_GAP_CHECKED_AFTER_MS && !(await stillSendable(deps, attempt.id))) {
     deps.logger.warn(about, "claimed attempt went stale before it was sent; left to the order lookup");
     return { kind: "stale", orderId: attempt.order_id };
   }
@@ -38,14 +39,34 @@ export async function sendClaimed(deps: Deps, claim: Extract<Claim, { kind: "cla
   const code = outcome.kind === "succeeded" ? undefined : outcome.kind === "unknown" ? outcome.reason : outcome.code;
   deps.logger.info({ ...about, outcome: outcome.kind, code, oenTransactionId: outcome.kind === "succeeded" ? outcome.transactionHid : undefined }, "charge result");
   const effects = createSideEffects(deps);
-  const settled = await deps.db.transaction().execute((tx) => settleAttempt(deps, tx, attempt.id, settlementOf(outcome), effects));
+  const settled = await settleAnswer(deps, claim, settlementOf(outcome), effects);
   await effects.flush();
   metrics.chargeAnswered(outcome);
   return { kind: "sent", outcome: outcome.kind, settled };
 }
 
+// A send that follows its claim within this leaves nothing for stillSendable to find that the
+// settle would not handle the same way (a cancel a millisecond before the send or after it).
+const SEND_GAP_CHECKED_AFTER_MS = 1_000;
+
 /**
- * Just before the request leaves: the attempt is still `sending` and younger
+ * The answer to a charge this worker sent: a plain success of a renewal in
+ * one statement (markPaidBySuccess refuses anything else), every other
+ * answer, and whatever it refused, in settleAttempt's transaction.
+ */
+async function settleAnswer(deps: Deps, claim: Extract<Claim, { kind: "claimed" }>, settlement: Settlement, effects: SideEffects): Promise<SettleResult> {
+  if (settlement.kind === "succeeded" && claim.invoice.kind === "renewal") {
+    const resolvedAt = new Date();
+    const { attempt } = claim;
+    const success = { transactionHid: settlement.transactionHid, authCode: settlement.authCode };
+    const invoice = await markPaidBySuccess(deps.db, effects, { invoice: claim.invoice, attemptId: attempt.id, orderId: attempt.order_id, ...success, resolvedAt, now: deps.clock.now() });
+    if (invoice !== undefined) return { applied: true, invoice, attempt: { ...attempt, status: "succeeded", oen_transaction_hid: success.transactionHid, auth_code: success.authCode, resolved_at: resolvedAt } };
+  }
+  return deps.db.transaction().execute((tx) => settleAttempt(deps, tx, claim.attempt.id, settlement, effects));
+}
+
+/**
+ * Just before the request leaves, when the claim is no longer fresh: the attempt is still `sending` and younger
  * than the abandon threshold. A worker paused past it (GC, SIGSTOP, a lost
  * VM) must not send: the resolver may already have proven it unsent and
  * charged the invoice under a new orderId.

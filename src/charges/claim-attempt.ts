@@ -1,123 +1,179 @@
 import { sql } from "kysely";
-import { cardBudgetReopensAt } from "../billing/dunning-policy.ts";
+import { auditRow } from "../audit/audit-log.ts";
+import { cardBudgetReopensAt, type DunningPolicy } from "../billing/dunning-policy.ts";
+import type { Db } from "../db/connect.ts";
 import type { ChargeAttempt, Invoice } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
-import { recordAttemptStarted, scheduleCollection, voidInvoice } from "../invoices/invoice-transitions.ts";
+import { attemptStarted, scheduleCollection, voidInvoice } from "../invoices/invoice-transitions.ts";
 import type { TokenChargeRequest } from "../oen/types.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
 import { BILLING_STATES } from "../subscriptions/subscription-transitions.ts";
-import { revealToken } from "../vault/token-vault.ts";
+import { openAudited, revealAudit } from "../vault/token-vault.ts";
 import { orderIdFor } from "./order-id.ts";
 
+/** What a claimed charge says of its invoice (fields an invoice never changes once opened). */
+export type ClaimedInvoice = Pick<Invoice, "id" | "subscription_id" | "kind" | "cycle" | "amount" | "currency" | "period_start" | "period_end">;
+
 export type Claim =
-  /** `invoice` as it was claimed (for the log lines that follow the attempt). */
-  | { kind: "claimed"; attempt: ChargeAttempt; request: TokenChargeRequest; invoice: Pick<Invoice, "subscription_id" | "cycle"> }
+  /** `startedAt`: performance.now() when the claim's write was sent, before Postgres stamped the attempt. */
+  | { kind: "claimed"; attempt: ChargeAttempt; request: TokenChargeRequest; invoice: ClaimedInvoice; startedAt: number }
   | { kind: "settled"; status: Invoice["status"] | "missing" }
   | { kind: "in_flight"; attemptId: string }
   | { kind: "not_due"; at: Date | null }
   | { kind: "not_collectable"; subscriptionStatus: string }
   | { kind: "no_card" };
 
+type ClaimDeps = Pick<Deps, "db" | "clock" | "config" | "dunning">;
+
 /**
- * Decides, under the invoice's row lock, whether a charge may be sent, and if
- * so commits a `sending` attempt with its own orderId BEFORE the request
- * leaves (invariant 1). While that attempt is `sending` or `unknown`, the
- * partial unique index `charge_attempts_one_in_flight` stops any other
- * attempt on the invoice, even from a worker that lost its lock or crashed.
+ * Decides whether a charge may be sent, and if so commits a `sending` attempt
+ * with its own orderId BEFORE the request leaves (invariant 1). While that
+ * attempt is `sending` or `unknown`, the partial unique index
+ * `charge_attempts_one_in_flight` stops any other attempt on the invoice,
+ * even from a worker that lost its lock or crashed.
+ *
+ * Most claims find the invoice due and its card usable: one read and one
+ * write, each a statement of its own. The write is guarded by what the read
+ * saw (open, due, the same attempt count), so a worker that lost a race to it
+ * writes nothing and decides again under the invoice's row lock, as does every
+ * outcome that must change the invoice.
  */
-export async function claimAttempt(deps: Pick<Deps, "db" | "clock" | "config" | "dunning">, invoiceId: string, effects: SideEffects): Promise<Claim> {
+export async function claimAttempt(deps: ClaimDeps, invoiceId: string, effects: SideEffects): Promise<Claim> {
+  const now = deps.clock.now();
+  const facts = await readClaimFacts(deps.db, invoiceId, deps.dunning.cardAttemptLimit, false);
+  const verdict = claimVerdict(facts, now, deps.dunning);
+  if (verdict.kind === "answer") return verdict.claim;
+  if (verdict.kind === "charge") {
+    const claimed = await startAttempt(deps, deps.db, facts!, now);
+    if (claimed !== undefined) return claimed;
+  }
   return deps.db.transaction().execute(async (tx): Promise<Claim> => {
-    // One statement: the invoice, locked, and the attempt (if any) that may still be at Oen.
-    const invoice = await tx
-      .selectFrom("invoices as i")
-      .select(["i.id", "i.subscription_id", "i.kind", "i.cycle", "i.status", "i.amount", "i.product_details", "i.period_end", "i.next_attempt_at", "i.attempt_count"])
-      .select((eb) =>
-        eb.selectFrom("charge_attempts as a").select("a.id").whereRef("a.invoice_id", "=", "i.id").where("a.status", "in", ["sending", "unknown"]).limit(1).as("in_flight_id"),
-      )
-      .where("i.id", "=", invoiceId)
-      .forUpdate("i")
-      .executeTakeFirst();
-    if (invoice === undefined) return { kind: "settled", status: "missing" };
-    if (invoice.status !== "open") return { kind: "settled", status: invoice.status };
-    if (invoice.in_flight_id !== null) return { kind: "in_flight", attemptId: invoice.in_flight_id };
-    const now = deps.clock.now();
-    if (invoice.next_attempt_at === null || invoice.next_attempt_at > now) return { kind: "not_due", at: invoice.next_attempt_at };
-    // An upgrade's difference is for the rest of one period: once that period is over there is nothing left to charge.
-    if (invoice.kind === "proration" && invoice.period_end <= now) {
-      await voidInvoice(tx, invoiceId, now);
-      return { kind: "settled", status: "void" };
+    const locked = await readClaimFacts(tx, invoiceId, deps.dunning.cardAttemptLimit, true);
+    const decided = claimVerdict(locked, now, deps.dunning);
+    switch (decided.kind) {
+      case "answer":
+        return decided.claim;
+      case "charge": {
+        const claimed = await startAttempt(deps, tx, locked!, now);
+        if (claimed === undefined) throw new Error(`invoice ${invoiceId} refused its claim under its own lock`);
+        return claimed;
+      }
+      case "void":
+        await voidInvoice(tx, invoiceId, now);
+        return decided.claim;
+      case "reschedule":
+        await scheduleCollection(tx, effects, invoiceId, decided.at, now);
+        return decided.claim;
     }
-
-    // One statement: who pays, with which card, and that card's latest attempts (its budget).
-    const payer = await tx
-      .selectFrom("subscriptions as s")
-      .innerJoin("customers as c", "c.id", "s.customer_id")
-      .leftJoin("payment_tokens as t", (join) => join.onRef("t.subscription_id", "=", "s.id").on("t.status", "=", "active"))
-      .select(["s.status", "c.id as customerId", "c.name", "c.email", "c.invoice_info", "t.id as cardId", "t.checkout_session_id", "t.key_id", "t.ciphertext"])
-      .select(
-        sql<Date[] | null>`array(select clock_at from charge_attempts where payment_token_id = t.id and status in ('sending', 'unknown', 'succeeded', 'declined') order by clock_at desc limit ${deps.dunning.cardAttemptLimit})`.as("recent"),
-      )
-      .where("s.id", "=", invoice.subscription_id)
-      .executeTakeFirstOrThrow();
-    // Ending a subscription voids its open invoices in the same transaction; this only guards that promise.
-    if (!BILLING_STATES.includes(payer.status)) return { kind: "not_collectable", subscriptionStatus: payer.status };
-    if (payer.cardId === null) {
-      await scheduleCollection(tx, effects, invoiceId, null, now);
-      return { kind: "no_card" };
-    }
-    // Card networks allow a card only so many attempts in a window, across all of its invoices.
-    const reopensAt = cardBudgetReopensAt(payer.recent ?? [], now, deps.dunning);
-    if (reopensAt !== null) {
-      await scheduleCollection(tx, effects, invoiceId, reopensAt, now);
-      return { kind: "not_due", at: reopensAt };
-    }
-    const card = { id: payer.cardId, subscription_id: invoice.subscription_id, checkout_session_id: payer.checkout_session_id!, key_id: payer.key_id!, ciphertext: payer.ciphertext! };
-
-    const attemptNo = invoice.attempt_count + 1;
-    const orderId = orderIdFor(invoice.id, attemptNo);
-    // created_at (Postgres' wall clock) times the call to Oen; clock_at places it on the billing calendar.
-    const attempt = await tx
-      .insertInto("charge_attempts")
-      .values({
-        id: newId("ca"),
-        invoice_id: invoice.id,
-        attempt_no: attemptNo,
-        order_id: orderId,
-        payment_token_id: card.id,
-        amount: invoice.amount,
-        status: "sending",
-        code: null,
-        message: null,
-        oen_transaction_hid: null,
-        auth_code: null,
-        last_lookup_at: null,
-        resolved_at: null,
-        clock_at: now,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await recordAttemptStarted(tx, invoice.id, attemptNo, now);
-    const token = await revealToken(tx, deps.config.tokenKeys, card, {
-      actor: "charge-worker",
-      reason: `charge invoice ${invoice.id} cycle ${invoice.cycle}`,
-      detail: { orderId, attemptNo },
-    });
-    return {
-      kind: "claimed",
-      attempt,
-      invoice: { subscription_id: invoice.subscription_id, cycle: invoice.cycle },
-      request: {
-        amount: invoice.amount,
-        token,
-        orderId,
-        productDetails: invoice.product_details,
-        userId: payer.customerId,
-        // Required on every charge when the domain issues e-invoices (OEN_EINVOICE), and always sent.
-        userName: payer.name,
-        userEmail: payer.email,
-        ...(payer.invoice_info === null ? {} : { invoiceInfo: payer.invoice_info }),
-      },
-    };
   });
+}
+
+type ClaimFacts = NonNullable<Awaited<ReturnType<typeof readClaimFacts>>>;
+
+/** One statement: the invoice, the attempt that may still be at Oen, who pays, with which card, and that card's latest attempts (its budget). */
+async function readClaimFacts(db: Db, invoiceId: string, cardAttemptLimit: number, lock: boolean) {
+  const query = db
+    .selectFrom("invoices as i")
+    .innerJoin("subscriptions as s", "s.id", "i.subscription_id")
+    .innerJoin("customers as c", "c.id", "s.customer_id")
+    .leftJoin("payment_tokens as t", (join) => join.onRef("t.subscription_id", "=", "s.id").on("t.status", "=", "active"))
+    .select(["i.id", "i.subscription_id", "i.kind", "i.cycle", "i.status", "i.amount", "i.currency", "i.product_details", "i.period_start", "i.period_end", "i.next_attempt_at", "i.attempt_count"])
+    .select(["s.status as subscription_status", "c.id as customer_id", "c.name", "c.email", "c.invoice_info", "t.id as card_id", "t.checkout_session_id", "t.key_id", "t.ciphertext"])
+    .select((eb) => eb.selectFrom("charge_attempts as a").select("a.id").whereRef("a.invoice_id", "=", "i.id").where("a.status", "in", ["sending", "unknown"]).limit(1).as("in_flight_id"))
+    .select(sql<Date[] | null>`array(select clock_at from charge_attempts where payment_token_id = t.id and status in ('sending', 'unknown', 'succeeded', 'declined') order by clock_at desc limit ${cardAttemptLimit})`.as("recent"))
+    .where("i.id", "=", invoiceId);
+  return (lock ? query.forUpdate("i") : query).executeTakeFirst();
+}
+
+type Verdict =
+  | { kind: "charge" }
+  /** Decided, nothing to write. */
+  | { kind: "answer"; claim: Exclude<Claim, { kind: "claimed" }> }
+  /** Decided, and the invoice must say so. */
+  | { kind: "void"; claim: Extract<Claim, { kind: "settled" }> }
+  | { kind: "reschedule"; at: Date | null; claim: Extract<Claim, { kind: "not_due" | "no_card" }> };
+
+/** What the facts of a claim allow, in the order the questions must be asked. */
+function claimVerdict(facts: ClaimFacts | undefined, now: Date, policy: DunningPolicy): Verdict {
+  if (facts === undefined) return { kind: "answer", claim: { kind: "settled", status: "missing" } };
+  if (facts.status !== "open") return { kind: "answer", claim: { kind: "settled", status: facts.status } };
+  if (facts.in_flight_id !== null) return { kind: "answer", claim: { kind: "in_flight", attemptId: facts.in_flight_id } };
+  if (facts.next_attempt_at === null || facts.next_attempt_at > now) return { kind: "answer", claim: { kind: "not_due", at: facts.next_attempt_at } };
+  // An upgrade's difference is for the rest of one period: once that period is over there is nothing left to charge.
+  if (facts.kind === "proration" && facts.period_end <= now) return { kind: "void", claim: { kind: "settled", status: "void" } };
+  // Ending a subscription voids its open invoices in the same transaction; this only guards that promise.
+  if (!BILLING_STATES.includes(facts.subscription_status)) return { kind: "answer", claim: { kind: "not_collectable", subscriptionStatus: facts.subscription_status } };
+  if (facts.card_id === null) return { kind: "reschedule", at: null, claim: { kind: "no_card" } };
+  // Card networks allow a card only so many attempts in a window, across all of its invoices.
+  const reopensAt = cardBudgetReopensAt(facts.recent ?? [], now, policy);
+  if (reopensAt !== null) return { kind: "reschedule", at: reopensAt, claim: { kind: "not_due", at: reopensAt } };
+  return { kind: "charge" };
+}
+
+/**
+ * One statement: the invoice counts the attempt (attemptStarted, guarded),
+ * the attempt is inserted from that row, and the card's opening is audited
+ * from the attempt's. Undefined when the guard refused: nothing was written.
+ */
+async function startAttempt(deps: ClaimDeps, db: Db, facts: ClaimFacts, now: Date): Promise<Extract<Claim, { kind: "claimed" }> | undefined> {
+  const attemptNo = facts.attempt_count + 1;
+  const orderId = orderIdFor(facts.id, attemptNo);
+  const card = { id: facts.card_id!, subscription_id: facts.subscription_id, checkout_session_id: facts.checkout_session_id!, key_id: facts.key_id!, ciphertext: facts.ciphertext! };
+  const audit = auditRow(revealAudit(card, { actor: "charge-worker", reason: `charge invoice ${facts.id} cycle ${facts.cycle}`, detail: { orderId, attemptNo } }));
+  const startedAt = performance.now();
+  // created_at (Postgres' wall clock) times the call to Oen; clock_at places it on the billing calendar.
+  const attempt = await db
+    .with("started", () => attemptStarted(db, facts.id, attemptNo, now))
+    .with("attempt", (qc) =>
+      qc
+        .insertInto("charge_attempts")
+        .columns(["id", "invoice_id", "attempt_no", "order_id", "payment_token_id", "amount", "status", "clock_at"])
+        .expression((eb) =>
+          eb
+            .selectFrom("started")
+            .select([
+              eb.val(newId("ca")).as("id"),
+              "started.id as invoice_id",
+              eb.val(attemptNo).as("attempt_no"),
+              eb.val(orderId).as("order_id"),
+              eb.val(card.id).as("payment_token_id"),
+              eb.val(facts.amount).as("amount"),
+              eb.val("sending").as("status"),
+              eb.val(now).as("clock_at"),
+            ]),
+        )
+        .returningAll(),
+    )
+    .with("audit", (qc) =>
+      qc
+        .insertInto("audit_log")
+        .columns(["actor", "action", "subscription_id", "reason", "detail"])
+        .expression((eb) =>
+          eb
+            .selectFrom("attempt")
+            .select([eb.val(audit.actor).as("actor"), eb.val(audit.action).as("action"), eb.val(audit.subscription_id).as("subscription_id"), eb.val(audit.reason).as("reason"), eb.val(audit.detail).as("detail")]),
+        ),
+    )
+    .selectFrom("attempt")
+    .selectAll()
+    .executeTakeFirst();
+  if (attempt === undefined) return undefined;
+  return {
+    kind: "claimed",
+    attempt,
+    startedAt,
+    invoice: { id: facts.id, subscription_id: facts.subscription_id, kind: facts.kind, cycle: facts.cycle, amount: facts.amount, currency: facts.currency, period_start: facts.period_start, period_end: facts.period_end },
+    request: {
+      amount: facts.amount,
+      token: openAudited(deps.config.tokenKeys, card),
+      orderId,
+      productDetails: facts.product_details,
+      userId: facts.customer_id,
+      // Required on every charge when the domain issues e-invoices (OEN_EINVOICE), and always sent.
+      userName: facts.name,
+      userEmail: facts.email,
+      ...(facts.invoice_info === null ? {} : { invoiceInfo: facts.invoice_info }),
+    },
+  };
 }

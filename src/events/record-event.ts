@@ -1,5 +1,5 @@
-import type { Kysely } from "kysely";
-import type { Database } from "../db/database.ts";
+import type { Insertable, Kysely } from "kysely";
+import type { Database, PlatformEventsTable } from "../db/database.ts";
 import { newId } from "../ids.ts";
 import type { PlatformEventType } from "./platform-event.ts";
 
@@ -25,19 +25,14 @@ export interface RecordEventInput {
 export async function recordEvent(db: Kysely<Database>, input: RecordEventInput): Promise<string | undefined> {
   const inserted = await db
     .insertInto("platform_events")
-    .values({
-      id: newId("evt"),
-      type: input.type,
-      dedupe_key: input.dedupeKey,
-      data: JSON.stringify(input.data),
-      created_at: input.occurredAt,
-      last_status: null,
-      last_error: null,
-      next_attempt_at: null,
-      delivered_at: null,
-    })
+    .values(eventRow(input))
     .onConflict((oc) => oc.column("dedupe_key").doNothing())
     .returning("id")
     .executeTakeFirst();
   return inserted?.id;
+}
+
+/** The row of a new event: for recordEvent, and for a transition that records its event in its own statement. */
+export function eventRow(input: RecordEventInput): Insertable<PlatformEventsTable> & { id: string; type: string; dedupe_key: string; data: string; created_at: Date } {
+  return { id: newId("evt"), type: input.type, dedupe_key: input.dedupeKey, data: JSON.stringify(input.data), created_at: input.occurredAt };
 }

@@ -8,7 +8,8 @@ import type { AttentionCode } from "../billing/charge-codes.ts";
 import type { ChargeAttempt, Database, Invoice, Plan } from "../db/database.ts";
 import { newId } from "../ids.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
-import { invoiceEventData } from "./invoice-event-data.ts";
+import { eventRow, type RecordEventInput } from "../events/record-event.ts";
+import { invoiceEventData, type InvoiceEventFields } from "./invoice-event-data.ts";
 
 type Db = Kysely<Database>;
 
@@ -134,35 +135,89 @@ export async function collectWithNewCard(db: Db, effects: SideEffects, subscript
   return invoices;
 }
 
-/** The claim of attempt `attemptNo` (the write-ahead of invariant 1): counted, and nothing else scheduled meanwhile. */
-export async function recordAttemptStarted(db: Db, invoiceId: string, attemptNo: number, now: Date): Promise<Invoice | undefined> {
+/**
+ * The claim of attempt `attemptNo` (the write-ahead of invariant 1): counted,
+ * and nothing else scheduled meanwhile. A statement for the claim to build
+ * on: it inserts the attempt from what this returns, in the same statement.
+ * Refused unless the invoice is open, due, and still at attempt `attemptNo - 1`.
+ */
+export function attemptStarted(db: Db, invoiceId: string, attemptNo: number, now: Date) {
   return db
     .updateTable("invoices")
     .set({ attempt_count: attemptNo, next_attempt_at: null, updated_at: now })
     .where("id", "=", invoiceId)
     .where("status", "=", "open")
     .where("attempt_count", "=", attemptNo - 1)
-    .returningAll()
-    .executeTakeFirst();
+    .where("next_attempt_at", "<=", now)
+    .returning(["id", "subscription_id", "attempt_count", "next_attempt_at"]);
 }
 
 /** open → paid, by the attempt that succeeded; `invoice.paid`. */
 export async function markPaid(db: Db, effects: SideEffects, invoiceId: string, attempt: ChargeAttempt, now: Date): Promise<Invoice | undefined> {
   const paid = await db
     .updateTable("invoices")
-    .set({ status: "paid", paid_at: now, next_attempt_at: null, dunning_deadline_at: null, attention_code: null, attention_since: null, updated_at: now })
+    .set(PAID(now))
     .where("id", "=", invoiceId)
     .where("status", "=", "open")
     .returningAll()
     .executeTakeFirst();
   if (paid === undefined) return undefined;
-  await effects.event(db, {
-    type: "invoice.paid",
-    dedupeKey: `invoice.paid:${paid.id}`,
-    data: { ...invoiceEventData(paid), orderId: attempt.order_id, oenTransactionId: attempt.oen_transaction_hid },
-    occurredAt: now,
-  });
+  await effects.event(db, paidEvent(paid, attempt.order_id, attempt.oen_transaction_hid, now));
   return paid;
+}
+
+const PAID = (now: Date) => ({ status: "paid" as const, paid_at: now, next_attempt_at: null, dunning_deadline_at: null, attention_code: null, attention_since: null, updated_at: now });
+
+function paidEvent(invoice: InvoiceEventFields, orderId: string, oenTransactionId: string | null, now: Date): RecordEventInput {
+  return { type: "invoice.paid", dedupeKey: `invoice.paid:${invoice.id}`, data: { ...invoiceEventData(invoice), orderId, oenTransactionId }, occurredAt: now };
+}
+
+export interface SuccessInput {
+  /** The invoice as its charge claimed it. */
+  invoice: InvoiceEventFields;
+  attemptId: string;
+  orderId: string;
+  transactionHid: string;
+  authCode: string | null;
+  /** When the answer came (wall clock), the attempt's resolved_at. */
+  resolvedAt: Date;
+  now: Date;
+}
+
+/**
+ * The common success, in one statement: the attempt, still in flight,
+ * succeeded; its renewal invoice, still open, is paid (`invoice.paid`); the
+ * subscription, locked first as every writer does, is not being dunned, so
+ * nothing else changes. Undefined, with nothing written, when any of that is
+ * not so: settleAttempt then decides under the same locks. The invoice's own
+ * row comes back.
+ */
+export async function markPaidBySuccess(db: Db, effects: SideEffects, input: SuccessInput): Promise<Invoice | undefined> {
+  const event = paidEvent(input.invoice, input.orderId, input.transactionHid, input.now);
+  const row = eventRow(event);
+  const paid = PAID(input.now);
+  const { rows } = await sql<Invoice & { event_id: string | null }>`
+    with subscription as (select status from subscriptions where id = ${input.invoice.subscription_id} for update),
+    ready as (
+      select a.id from charge_attempts a join invoices i on i.id = a.invoice_id
+      where a.id = ${input.attemptId} and a.status in ('sending', 'unknown') and i.status = 'open' and i.kind = 'renewal'
+        and (select status from subscription) not in ('past_due', 'unpaid')
+      for update of a, i),
+    attempt as (
+      update charge_attempts set status = 'succeeded', oen_transaction_hid = ${input.transactionHid}, auth_code = ${input.authCode}, resolved_at = ${input.resolvedAt}
+      where id = (select id from ready)),
+    paid as (
+      update invoices set status = ${paid.status}, paid_at = ${paid.paid_at}, next_attempt_at = null, dunning_deadline_at = null, attention_code = null, attention_since = null, updated_at = ${paid.updated_at}
+      where id = ${input.invoice.id} and exists (select 1 from ready) returning *),
+    event as (
+      insert into platform_events (id, type, dedupe_key, data, created_at) select ${row.id}, ${row.type}, ${row.dedupe_key}, ${row.data}, ${row.created_at} from paid
+      on conflict (dedupe_key) do nothing returning id)
+    select paid.*, (select id from event) as event_id from paid`.execute(db);
+  const [first] = rows;
+  if (first === undefined) return undefined;
+  const { event_id: eventId, ...invoice } = first;
+  if (eventId !== null) effects.eventRecorded(eventId, event);
+  return invoice;
 }
 
 export interface DeclineRecord {

@@ -28,6 +28,8 @@ export interface CollectableInvoice {
 export interface SideEffects {
   notice(db: Kysely<Database>, input: NoticeData & { subscriptionId: string; cycle: number }): Promise<void>;
   event(db: Kysely<Database>, input: RecordEventInput): Promise<void>;
+  /** An event a transition recorded in its own statement (`id` as stored), to enqueue like those of `event`. */
+  eventRecorded(id: string, input: RecordEventInput): void;
   /** The invoice's next charge, at its next_attempt_at (nothing when that is null). */
   charge(invoice: CollectableInvoice): void;
   /** An order lookup of an attempt whose outcome is unknown, after `delayMs`. */
@@ -55,6 +57,9 @@ export function createSideEffects(deps: Pick<Deps, "db" | "queues" | "config" | 
     async event(db, input) {
       const id = await recordEvent(db, input);
       if (id !== undefined) events.push({ id, input });
+    },
+    eventRecorded(id, input) {
+      events.push({ id, input });
     },
     charge(invoice) {
       // The last word of the transaction wins: a later transition in it may have rescheduled the invoice.

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import { writeAudit } from "../audit/audit-log.ts";
+import { writeAudit, type AuditEntry } from "../audit/audit-log.ts";
 import type { Database, PaymentToken } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import type { Keyring } from "./keyring.ts";
@@ -14,7 +14,8 @@ export interface RevealPurpose {
 type StoredToken = Pick<PaymentToken, "id" | "subscription_id" | "checkout_session_id" | "key_id" | "ciphertext">;
 
 // The vault's functions are the only ones that open a card token; each opening
-// writes an audit row (who, why, which subscription) in the caller's transaction.
+// writes an audit row (who, why, which subscription) in the caller's transaction,
+// or, for the charge claim, in the caller's statement (revealAudit, openAudited).
 
 /** A stored card token in cleartext, for a charge. Throws TokenDecryptionError for a ciphertext moved from another row. */
 export async function revealToken(db: Kysely<Database>, keyring: Keyring, token: StoredToken, purpose: RevealPurpose): Promise<string> {
@@ -97,12 +98,22 @@ export async function resealUnboundTokens(deps: Pick<Deps, "db" | "config" | "lo
   }
 }
 
-function audit(db: Kysely<Database>, token: Pick<StoredToken, "id" | "subscription_id" | "key_id">, purpose: RevealPurpose): Promise<void> {
-  return writeAudit(db, {
+/** The audit entry of opening `token`, for a caller that writes it in the statement that needs the token. */
+export function revealAudit(token: Pick<StoredToken, "id" | "subscription_id" | "key_id">, purpose: RevealPurpose): AuditEntry {
+  return {
     actor: purpose.actor,
     action: "card_token.decrypt",
     subscriptionId: token.subscription_id,
     reason: purpose.reason,
     detail: { paymentTokenId: token.id, keyId: token.key_id, ...purpose.detail },
-  });
+  };
+}
+
+/** A stored card token in cleartext, once the statement that wrote its revealAudit entry committed. */
+export function openAudited(keyring: Keyring, token: StoredToken): string {
+  return openStoredToken(keyring, token);
+}
+
+function audit(db: Kysely<Database>, token: Pick<StoredToken, "id" | "subscription_id" | "key_id">, purpose: RevealPurpose): Promise<void> {
+  return writeAudit(db, revealAudit(token, purpose));
 }

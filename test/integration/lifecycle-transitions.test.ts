@@ -243,7 +243,7 @@ describe("invoice transitions", () => {
 
   it.each([
     ["scheduleCollection", (tx: Db, fx: Recorded, id: string) => invoices.scheduleCollection(tx, fx, id, NOW, NOW)],
-    ["recordAttemptStarted", (tx: Db, _fx: Recorded, id: string) => invoices.recordAttemptStarted(tx, id, 1, NOW)],
+    ["attemptStarted", (tx: Db, _fx: Recorded, id: string) => invoices.attemptStarted(tx, id, 1, NOW).executeTakeFirst()],
     ["recordDecline", (tx: Db, fx: Recorded, id: string) => invoices.recordDecline(tx, fx, id, { nextRetryAt: NOW, deadline: null, now: NOW })],
     ["markUncollectible", (tx: Db, _fx: Recorded, id: string) => invoices.markUncollectible(tx, id, NOW)],
     ["holdForAttention", (tx: Db, fx: Recorded, id: string) => invoices.holdForAttention(tx, fx, id, "K0001", NOW, NOW)],
@@ -259,11 +259,13 @@ describe("invoice transitions", () => {
     expect(applied.changed.invoices).toEqual([open]);
   });
 
-  it("recordAttemptStarted is guarded by the attempt count it leaves", async () => {
-    expect((await apply((tx) => invoices.recordAttemptStarted(tx, open, 2, NOW))).result).toBeUndefined();
-    const first = await apply((tx) => invoices.recordAttemptStarted(tx, open, 1, NOW));
+  it("attemptStarted is guarded by the attempt count it leaves, and by the invoice being due", async () => {
+    const start = (attemptNo: number, now: Date) => apply((tx) => invoices.attemptStarted(tx, open, attemptNo, now).executeTakeFirst());
+    expect((await start(2, NOW)).result).toBeUndefined();
+    expect((await start(1, new Date("2026-11-19T00:00:00Z"))).result).toBeUndefined(); // due on the 20th
+    const first = await start(1, NOW);
     expect(first.result).toMatchObject({ attempt_count: 1, next_attempt_at: null });
-    expect((await apply((tx) => invoices.recordAttemptStarted(tx, open, 1, NOW))).result).toBeUndefined();
+    expect((await start(1, NOW)).result).toBeUndefined();
   });
 
   it("recordDecline keeps the first failure and schedules the retry; holdForAttention writes its event once per code", async () => {
