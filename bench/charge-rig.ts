@@ -7,7 +7,7 @@ import { sealStoredToken, type SealedToken, type TokenRow } from "../src/vault/t
 import type { BenchEnvironment } from "./bench-environment.ts";
 import { startChild, type BenchChild } from "./child.ts";
 import { startCpuSampler } from "./cpu-sampler.ts";
-import { statementsRun } from "./postgres-statements.ts";
+import { costliestStatements, statementsRun, statementTimes } from "./postgres-statements.ts";
 import { commandsBetween, redisStats } from "./redis-stats.ts";
 import { seedDueInvoices, seedPlanAndCustomer } from "./seed.ts";
 import { waitForCompletions } from "./wait-for-completions.ts";
@@ -33,6 +33,8 @@ export interface ChargeRun {
   /** pg_stat_statements of the database (null without it), and the queries the service process sent. */
   statementsPerCharge: number | null;
   queriesPerCharge: number;
+  /** Execution time per call, calls per charge and text of the statements that took longest. */
+  costliestStatements: string[];
   /** As Redis counts them (Lua scripts' inner calls included), and as the service process sent them (one per EVALSHA). */
   serverCommandsPerCharge: number;
   clientCommandsPerCharge: number;
@@ -94,6 +96,7 @@ export async function runCharges(rig: ChargeRig, count: number): Promise<ChargeR
   const ledgerBefore = (await rig.simulator.probe()).completed;
   const before = await rig.worker.probe();
   const statementsBefore = await statementsRun(bench.admin, bench.database, bench.servers.statements);
+  const timesBefore = await statementTimes(bench.admin, bench.database, bench.servers.statements);
   const redisBefore = await redisStats(bench.redis);
   const postgresCpu = await startCpuSampler(() => bench.servers.postgresPids(bench.database));
   const started = performance.now();
@@ -103,6 +106,7 @@ export async function runCharges(rig: ChargeRig, count: number): Promise<ChargeR
   const postgresCpuMs = await postgresCpu.stop();
   const redisAfter = await redisStats(bench.redis);
   const statementsAfter = await statementsRun(bench.admin, bench.database, bench.servers.statements);
+  const timesAfter = await statementTimes(bench.admin, bench.database, bench.servers.statements);
   const commands = commandsBetween(redisBefore, redisAfter);
 
   const paid = Number(
@@ -116,6 +120,7 @@ export async function runCharges(rig: ChargeRig, count: number): Promise<ChargeR
     postgresCpuMsPerCharge: postgresCpuMs / count,
     statementsPerCharge: statementsBefore === null || statementsAfter === null ? null : (statementsAfter - statementsBefore) / count,
     queriesPerCharge: (after.io.pgQueries - before.io.pgQueries) / count,
+    costliestStatements: costliestStatements(timesBefore, timesAfter, count),
     serverCommandsPerCharge: commands.total / count,
     clientCommandsPerCharge: (after.io.redisCommands - before.io.redisCommands) / count,
     scriptsPerCharge: commands.scripts / count,

@@ -75,7 +75,7 @@ try {
         baselineName: "pgbench script",
         target: "—",
         pass: null,
-        note: `${run.statementsPerCharge === null ? "queries the worker sent (no pg_stat_statements)" : "pg_stat_statements, BEGIN/COMMIT included"}; ${fixed(run.queriesPerCharge)} queries sent by the worker`,
+        note: `${run.statementsPerCharge === null ? "queries the worker sent (no pg_stat_statements)" : "pg_stat_statements, BEGIN/COMMIT included"}; ${fixed(run.queriesPerCharge)} queries sent by the worker${run.costliestStatements.length === 0 ? "" : `; costliest (execution time per call × calls per charge): ${run.costliestStatements.join("; ")}`}`,
       }),
     );
     emit(

@@ -12,3 +12,27 @@ export async function statementsRun(admin: pg.Pool, database: string, available:
   );
   return Number(rows[0]!.calls);
 }
+
+export type StatementTimes = Map<string, { calls: number; ms: number; query: string }>;
+
+/** Calls and execution time of each statement of `database` so far (empty without the extension). */
+export async function statementTimes(admin: pg.Pool, database: string, available: boolean): Promise<StatementTimes> {
+  const times: StatementTimes = new Map();
+  if (!available) return times;
+  const { rows } = await admin.query<{ queryid: string; calls: string; ms: number; query: string }>(
+    "select s.queryid::text, s.calls::text, s.total_exec_time as ms, s.query from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = $1",
+    [database],
+  );
+  for (const row of rows) times.set(row.queryid, { calls: Number(row.calls), ms: row.ms, query: row.query });
+  return times;
+}
+
+/** The statements that took the most time between two readings, per unit of work: "0.120 ms × 1.00 select …". */
+export function costliestStatements(before: StatementTimes, after: StatementTimes, units: number, count = 5): string[] {
+  return [...after]
+    .map(([id, now]) => ({ ...now, calls: now.calls - (before.get(id)?.calls ?? 0), ms: now.ms - (before.get(id)?.ms ?? 0) }))
+    .filter((s) => s.calls > 0)
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, count)
+    .map((s) => `${(s.ms / s.calls).toFixed(3)} ms × ${(s.calls / units).toFixed(2)} ${s.query.replace(/\s+/g, " ").slice(0, 70)}`);
+}

@@ -2,7 +2,9 @@ import { sql } from "kysely";
 import { auditRow } from "../audit/audit-log.ts";
 import { cardBudgetReopensAt, type DunningPolicy } from "../billing/dunning-policy.ts";
 import type { Db } from "../db/connect.ts";
-import type { ChargeAttempt, Invoice } from "../db/database.ts";
+import type { ChargeAttempt, ChargeAttemptsTable, Invoice } from "../db/database.ts";
+import { everyColumn } from "../db/every-column.ts";
+import { prepared } from "../db/prepared.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
 import { attemptStarted, scheduleCollection, voidInvoice } from "../invoices/invoice-transitions.ts";
@@ -23,6 +25,11 @@ export type Claim =
   | { kind: "not_due"; at: Date | null }
   | { kind: "not_collectable"; subscriptionStatus: string }
   | { kind: "no_card" };
+
+const ATTEMPT_COLUMNS = everyColumn<ChargeAttemptsTable>()([
+  "id", "invoice_id", "attempt_no", "order_id", "payment_token_id", "amount", "status", "code", "message", "oen_transaction_hid", "auth_code",
+  "lookup_count", "last_lookup_at", "next_lookup_at", "created_at", "resolved_at", "clock_at",
+]);
 
 type ClaimDeps = Pick<Deps, "db" | "clock" | "config" | "dunning">;
 
@@ -83,7 +90,8 @@ async function readClaimFacts(db: Db, invoiceId: string, cardAttemptLimit: numbe
     .select((eb) => eb.selectFrom("charge_attempts as a").select("a.id").whereRef("a.invoice_id", "=", "i.id").where("a.status", "in", ["sending", "unknown"]).limit(1).as("in_flight_id"))
     .select(sql<Date[] | null>`array(select clock_at from charge_attempts where payment_token_id = t.id and status in ('sending', 'unknown', 'succeeded', 'declined') order by clock_at desc limit ${cardAttemptLimit})`.as("recent"))
     .where("i.id", "=", invoiceId);
-  return (lock ? query.forUpdate("i") : query).executeTakeFirst();
+  const { rows } = await db.executeQuery(prepared((lock ? query.forUpdate("i") : query).compile()));
+  return rows[0];
 }
 
 type Verdict =
@@ -123,7 +131,7 @@ async function startAttempt(deps: ClaimDeps, db: Db, facts: ClaimFacts, now: Dat
   const audit = auditRow(revealAudit(card, { actor: "charge-worker", reason: `charge invoice ${facts.id} cycle ${facts.cycle}`, detail: { orderId, attemptNo } }));
   const startedAt = performance.now();
   // created_at (Postgres' wall clock) times the call to Oen; clock_at places it on the billing calendar.
-  const attempt = await db
+  const statement = db
     .with("started", () => attemptStarted(db, facts.id, attemptNo, now))
     .with("attempt", (qc) =>
       qc
@@ -143,7 +151,7 @@ async function startAttempt(deps: ClaimDeps, db: Db, facts: ClaimFacts, now: Dat
               eb.val(now).as("clock_at"),
             ]),
         )
-        .returningAll(),
+        .returning(ATTEMPT_COLUMNS),
     )
     .with("audit", (qc) =>
       qc
@@ -156,8 +164,9 @@ async function startAttempt(deps: ClaimDeps, db: Db, facts: ClaimFacts, now: Dat
         ),
     )
     .selectFrom("attempt")
-    .selectAll()
-    .executeTakeFirst();
+    .select(ATTEMPT_COLUMNS)
+    .compile();
+  const [attempt] = (await db.executeQuery(prepared(statement))).rows;
   if (attempt === undefined) return undefined;
   return {
     kind: "claimed",

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
 import type { Database } from "./database.ts";
+import { namePreparedStatements } from "./prepared.ts";
 
 export type Db = Kysely<Database>;
 
@@ -13,5 +14,6 @@ export function createDb(databaseUrl: string, options: { max?: number; connectio
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10, connectionTimeoutMillis: options.connectionTimeoutMs ?? CONNECTION_TIMEOUT_MS });
   // An idle client that loses its connection must not crash the process.
   pool.on("error", () => {});
+  namePreparedStatements(pool);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

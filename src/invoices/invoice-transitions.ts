@@ -5,7 +5,9 @@
 // jobs it causes written to the outbox in the caller's transaction.
 import { sql, type Kysely } from "kysely";
 import type { AttentionCode } from "../billing/charge-codes.ts";
-import type { ChargeAttempt, Database, Invoice, Plan } from "../db/database.ts";
+import type { ChargeAttempt, Database, Invoice, InvoicesTable, Plan } from "../db/database.ts";
+import { everyColumn } from "../db/every-column.ts";
+import { prepared } from "../db/prepared.ts";
 import { newId } from "../ids.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
 import { eventRow, type RecordEventInput } from "../events/record-event.ts";
@@ -166,6 +168,11 @@ export async function markPaid(db: Db, effects: SideEffects, invoiceId: string, 
   return paid;
 }
 
+const INVOICE_COLUMNS = everyColumn<InvoicesTable>()([
+  "id", "subscription_id", "kind", "plan_id", "cycle", "status", "amount", "currency", "product_details", "period_start", "period_end", "next_attempt_at", "attempt_count",
+  "first_failed_at", "dunning_deadline_at", "last_failed_at", "paid_at", "attention_code", "attention_since", "amount_refunded", "created_at", "updated_at",
+]);
+
 const PAID = (now: Date) => ({ status: "paid" as const, paid_at: now, next_attempt_at: null, dunning_deadline_at: null, attention_code: null, attention_since: null, updated_at: now });
 
 function paidEvent(invoice: InvoiceEventFields, orderId: string, oenTransactionId: string | null, now: Date): RecordEventInput {
@@ -196,7 +203,7 @@ export async function markPaidBySuccess(db: Db, effects: SideEffects, input: Suc
   const event = paidEvent(input.invoice, input.orderId, input.transactionHid, input.now);
   const row = eventRow(event);
   const paid = PAID(input.now);
-  const { rows } = await sql<Invoice & { event_id: string | null }>`
+  const query = sql<Invoice & { event_id: string | null }>`
     with subscription as (select status from subscriptions where id = ${input.invoice.subscription_id} for update),
     ready as (
       select a.id from charge_attempts a join invoices i on i.id = a.invoice_id
@@ -208,11 +215,12 @@ export async function markPaidBySuccess(db: Db, effects: SideEffects, input: Suc
       where id = (select id from ready)),
     paid as (
       update invoices set status = ${paid.status}, paid_at = ${paid.paid_at}, next_attempt_at = null, dunning_deadline_at = null, attention_code = null, attention_since = null, updated_at = ${paid.updated_at}
-      where id = ${input.invoice.id} and exists (select 1 from ready) returning *),
+      where id = ${input.invoice.id} and exists (select 1 from ready) returning ${sql.join(INVOICE_COLUMNS.map((column) => sql.ref(column)))}),
     event as (
       insert into platform_events (id, type, dedupe_key, data, created_at) select ${row.id}, ${row.type}, ${row.dedupe_key}, ${row.data}, ${row.created_at} from paid
       on conflict (dedupe_key) do nothing returning id)
-    select paid.*, (select id from event) as event_id from paid`.execute(db);
+    select ${sql.join(INVOICE_COLUMNS.map((column) => sql.ref(`paid.${column}`)))}, (select id from event) as event_id from paid`.compile(db);
+  const { rows } = await db.executeQuery(prepared(query));
   const [first] = rows;
   if (first === undefined) return undefined;
   const { event_id: eventId, ...invoice } = first;
