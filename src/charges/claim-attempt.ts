@@ -4,6 +4,7 @@ import { cardBudgetReopensAt, type DunningPolicy } from "../billing/dunning-poli
 import type { Db } from "../db/connect.ts";
 import type { ChargeAttempt, ChargeAttemptsTable, Invoice } from "../db/database.ts";
 import { everyColumn } from "../db/every-column.ts";
+import { compiledOnce, type Slots } from "../db/compiled-once.ts";
 import { prepared } from "../db/prepared.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
@@ -79,18 +80,25 @@ export async function claimAttempt(deps: ClaimDeps, invoiceId: string, effects: 
 type ClaimFacts = NonNullable<Awaited<ReturnType<typeof readClaimFacts>>>;
 
 /** One statement: the invoice, the attempt that may still be at Oen, who pays, with which card, and that card's latest attempts (its budget). */
+const claimFacts = (lock: boolean) =>
+  compiledOnce((db, slot: Slots<{ invoiceId: string; cardAttemptLimit: number }>) => {
+    const query = db
+      .selectFrom("invoices as i")
+      .innerJoin("subscriptions as s", "s.id", "i.subscription_id")
+      .innerJoin("customers as c", "c.id", "s.customer_id")
+      .leftJoin("payment_tokens as t", (join) => join.onRef("t.subscription_id", "=", "s.id").on("t.status", "=", "active"))
+      .select(["i.id", "i.subscription_id", "i.kind", "i.cycle", "i.status", "i.amount", "i.currency", "i.product_details", "i.period_start", "i.period_end", "i.next_attempt_at", "i.attempt_count"])
+      .select(["s.status as subscription_status", "c.id as customer_id", "c.name", "c.email", "c.invoice_info", "t.id as card_id", "t.checkout_session_id", "t.key_id", "t.ciphertext"])
+      .select((eb) => eb.selectFrom("charge_attempts as a").select("a.id").whereRef("a.invoice_id", "=", "i.id").where("a.status", "in", ["sending", "unknown"]).limit(1).as("in_flight_id"))
+      .select(sql<Date[] | null>`array(select clock_at from charge_attempts where payment_token_id = t.id and status in ('sending', 'unknown', 'succeeded', 'declined') order by clock_at desc limit ${slot("cardAttemptLimit")})`.as("recent"))
+      .where("i.id", "=", slot("invoiceId"));
+    return lock ? query.forUpdate("i") : query;
+  });
+const CLAIM_FACTS = claimFacts(false);
+const CLAIM_FACTS_LOCKED = claimFacts(true);
+
 async function readClaimFacts(db: Db, invoiceId: string, cardAttemptLimit: number, lock: boolean) {
-  const query = db
-    .selectFrom("invoices as i")
-    .innerJoin("subscriptions as s", "s.id", "i.subscription_id")
-    .innerJoin("customers as c", "c.id", "s.customer_id")
-    .leftJoin("payment_tokens as t", (join) => join.onRef("t.subscription_id", "=", "s.id").on("t.status", "=", "active"))
-    .select(["i.id", "i.subscription_id", "i.kind", "i.cycle", "i.status", "i.amount", "i.currency", "i.product_details", "i.period_start", "i.period_end", "i.next_attempt_at", "i.attempt_count"])
-    .select(["s.status as subscription_status", "c.id as customer_id", "c.name", "c.email", "c.invoice_info", "t.id as card_id", "t.checkout_session_id", "t.key_id", "t.ciphertext"])
-    .select((eb) => eb.selectFrom("charge_attempts as a").select("a.id").whereRef("a.invoice_id", "=", "i.id").where("a.status", "in", ["sending", "unknown"]).limit(1).as("in_flight_id"))
-    .select(sql<Date[] | null>`array(select clock_at from charge_attempts where payment_token_id = t.id and status in ('sending', 'unknown', 'succeeded', 'declined') order by clock_at desc limit ${cardAttemptLimit})`.as("recent"))
-    .where("i.id", "=", invoiceId);
-  const { rows } = await db.executeQuery(prepared((lock ? query.forUpdate("i") : query).compile()));
+  const { rows } = await db.executeQuery(prepared((lock ? CLAIM_FACTS_LOCKED : CLAIM_FACTS)(db, { invoiceId, cardAttemptLimit })));
   return rows[0];
 }
 
@@ -119,20 +127,29 @@ function claimVerdict(facts: ClaimFacts | undefined, now: Date, policy: DunningP
   return { kind: "charge" };
 }
 
+interface AttemptValues {
+  invoiceId: string;
+  attemptNo: number;
+  now: Date;
+  attemptId: string;
+  orderId: string;
+  cardId: string;
+  amount: number;
+  actor: string;
+  action: string;
+  subscriptionId: string | null;
+  reason: string;
+  detail: string;
+}
+
 /**
  * One statement: the invoice counts the attempt (attemptStarted, guarded),
  * the attempt is inserted from that row, and the card's opening is audited
- * from the attempt's. Undefined when the guard refused: nothing was written.
+ * from the attempt's. No row when the guard refused: nothing was written.
  */
-async function startAttempt(deps: ClaimDeps, db: Db, facts: ClaimFacts, now: Date): Promise<Extract<Claim, { kind: "claimed" }> | undefined> {
-  const attemptNo = facts.attempt_count + 1;
-  const orderId = orderIdFor(facts.id, attemptNo);
-  const card = { id: facts.card_id!, subscription_id: facts.subscription_id, checkout_session_id: facts.checkout_session_id!, key_id: facts.key_id!, ciphertext: facts.ciphertext! };
-  const audit = auditRow(revealAudit(card, { actor: "charge-worker", reason: `charge invoice ${facts.id} cycle ${facts.cycle}`, detail: { orderId, attemptNo } }));
-  const startedAt = performance.now();
-  // created_at (Postgres' wall clock) times the call to Oen; clock_at places it on the billing calendar.
-  const statement = db
-    .with("started", () => attemptStarted(db, facts.id, attemptNo, now))
+const START_ATTEMPT = compiledOnce((db, slot: Slots<AttemptValues>) =>
+  db
+    .with("started", () => attemptStarted(db, slot("invoiceId"), slot("attemptNo"), slot("now")))
     .with("attempt", (qc) =>
       qc
         .insertInto("charge_attempts")
@@ -141,14 +158,14 @@ async function startAttempt(deps: ClaimDeps, db: Db, facts: ClaimFacts, now: Dat
           eb
             .selectFrom("started")
             .select([
-              eb.val(newId("ca")).as("id"),
+              eb.val(slot("attemptId")).as("id"),
               "started.id as invoice_id",
-              eb.val(attemptNo).as("attempt_no"),
-              eb.val(orderId).as("order_id"),
-              eb.val(card.id).as("payment_token_id"),
-              eb.val(facts.amount).as("amount"),
-              eb.val("sending").as("status"),
-              eb.val(now).as("clock_at"),
+              "started.attempt_count as attempt_no",
+              eb.val(slot("orderId")).as("order_id"),
+              eb.val(slot("cardId")).as("payment_token_id"),
+              eb.val(slot("amount")).as("amount"),
+              sql.lit("sending").as("status"),
+              eb.val(slot("now")).as("clock_at"),
             ]),
         )
         .returning(ATTEMPT_COLUMNS),
@@ -160,13 +177,22 @@ async function startAttempt(deps: ClaimDeps, db: Db, facts: ClaimFacts, now: Dat
         .expression((eb) =>
           eb
             .selectFrom("attempt")
-            .select([eb.val(audit.actor).as("actor"), eb.val(audit.action).as("action"), eb.val(audit.subscription_id).as("subscription_id"), eb.val(audit.reason).as("reason"), eb.val(audit.detail).as("detail")]),
+            .select([eb.val(slot("actor")).as("actor"), eb.val(slot("action")).as("action"), eb.val(slot("subscriptionId")).as("subscription_id"), eb.val(slot("reason")).as("reason"), eb.val(slot("detail")).as("detail")]),
         ),
     )
     .selectFrom("attempt")
-    .select(ATTEMPT_COLUMNS)
-    .compile();
-  const [attempt] = (await db.executeQuery(prepared(statement))).rows;
+    .select(ATTEMPT_COLUMNS),
+);
+
+async function startAttempt(deps: ClaimDeps, db: Db, facts: ClaimFacts, now: Date): Promise<Extract<Claim, { kind: "claimed" }> | undefined> {
+  const attemptNo = facts.attempt_count + 1;
+  const orderId = orderIdFor(facts.id, attemptNo);
+  const card = { id: facts.card_id!, subscription_id: facts.subscription_id, checkout_session_id: facts.checkout_session_id!, key_id: facts.key_id!, ciphertext: facts.ciphertext! };
+  const audit = auditRow(revealAudit(card, { actor: "charge-worker", reason: `charge invoice ${facts.id} cycle ${facts.cycle}`, detail: { orderId, attemptNo } }));
+  const startedAt = performance.now();
+  // created_at (Postgres' wall clock) times the call to Oen; clock_at places it on the billing calendar.
+  const values = { invoiceId: facts.id, attemptNo, now, attemptId: newId("ca"), orderId, cardId: card.id, amount: facts.amount, actor: audit.actor, action: audit.action, subscriptionId: audit.subscription_id ?? null, reason: audit.reason, detail: audit.detail as string };
+  const [attempt] = (await db.executeQuery(prepared(START_ATTEMPT(db, values)))).rows;
   if (attempt === undefined) return undefined;
   return {
     kind: "claimed",

@@ -7,6 +7,7 @@ import { sql, type Kysely } from "kysely";
 import type { AttentionCode } from "../billing/charge-codes.ts";
 import type { ChargeAttempt, Database, Invoice, InvoicesTable, Plan } from "../db/database.ts";
 import { everyColumn } from "../db/every-column.ts";
+import { compiledOnce, type Slots } from "../db/compiled-once.ts";
 import { prepared } from "../db/prepared.ts";
 import { newId } from "../ids.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
@@ -149,7 +150,7 @@ export function attemptStarted(db: Db, invoiceId: string, attemptNo: number, now
     .set({ attempt_count: attemptNo, next_attempt_at: null, updated_at: now })
     .where("id", "=", invoiceId)
     .where("status", "=", "open")
-    .where("attempt_count", "=", attemptNo - 1)
+    .where((eb) => eb(eb("attempt_count", "+", 1), "=", attemptNo))
     .where("next_attempt_at", "<=", now)
     .returning(["id", "subscription_id", "attempt_count", "next_attempt_at"]);
 }
@@ -158,7 +159,7 @@ export function attemptStarted(db: Db, invoiceId: string, attemptNo: number, now
 export async function markPaid(db: Db, effects: SideEffects, invoiceId: string, attempt: ChargeAttempt, now: Date): Promise<Invoice | undefined> {
   const paid = await db
     .updateTable("invoices")
-    .set(PAID(now))
+    .set({ status: "paid", paid_at: now, next_attempt_at: null, dunning_deadline_at: null, attention_code: null, attention_since: null, updated_at: now })
     .where("id", "=", invoiceId)
     .where("status", "=", "open")
     .returningAll()
@@ -172,8 +173,6 @@ const INVOICE_COLUMNS = everyColumn<InvoicesTable>()([
   "id", "subscription_id", "kind", "plan_id", "cycle", "status", "amount", "currency", "product_details", "period_start", "period_end", "next_attempt_at", "attempt_count",
   "first_failed_at", "dunning_deadline_at", "last_failed_at", "paid_at", "attention_code", "attention_since", "amount_refunded", "created_at", "updated_at",
 ]);
-
-const PAID = (now: Date) => ({ status: "paid" as const, paid_at: now, next_attempt_at: null, dunning_deadline_at: null, attention_code: null, attention_since: null, updated_at: now });
 
 function paidEvent(invoice: InvoiceEventFields, orderId: string, oenTransactionId: string | null, now: Date): RecordEventInput {
   return { type: "invoice.paid", dedupeKey: `invoice.paid:${invoice.id}`, data: { ...invoiceEventData(invoice), orderId, oenTransactionId }, occurredAt: now };
@@ -202,31 +201,50 @@ export interface SuccessInput {
 export async function markPaidBySuccess(db: Db, effects: SideEffects, input: SuccessInput): Promise<Invoice | undefined> {
   const event = paidEvent(input.invoice, input.orderId, input.transactionHid, input.now);
   const row = eventRow(event);
-  const paid = PAID(input.now);
-  const query = sql<Invoice & { event_id: string | null }>`
-    with subscription as (select status from subscriptions where id = ${input.invoice.subscription_id} for update),
-    ready as (
-      select a.id from charge_attempts a join invoices i on i.id = a.invoice_id
-      where a.id = ${input.attemptId} and a.status in ('sending', 'unknown') and i.status = 'open' and i.kind = 'renewal'
-        and (select status from subscription) not in ('past_due', 'unpaid')
-      for update of a, i),
-    attempt as (
-      update charge_attempts set status = 'succeeded', oen_transaction_hid = ${input.transactionHid}, auth_code = ${input.authCode}, resolved_at = ${input.resolvedAt}
-      where id = (select id from ready)),
-    paid as (
-      update invoices set status = ${paid.status}, paid_at = ${paid.paid_at}, next_attempt_at = null, dunning_deadline_at = null, attention_code = null, attention_since = null, updated_at = ${paid.updated_at}
-      where id = ${input.invoice.id} and exists (select 1 from ready) returning ${sql.join(INVOICE_COLUMNS.map((column) => sql.ref(column)))}),
-    event as (
-      insert into platform_events (id, type, dedupe_key, data, created_at) select ${row.id}, ${row.type}, ${row.dedupe_key}, ${row.data}, ${row.created_at} from paid
-      on conflict (dedupe_key) do nothing returning id)
-    select ${sql.join(INVOICE_COLUMNS.map((column) => sql.ref(`paid.${column}`)))}, (select id from event) as event_id from paid`.compile(db);
-  const { rows } = await db.executeQuery(prepared(query));
-  const [first] = rows;
-  if (first === undefined) return undefined;
-  const { event_id: eventId, ...invoice } = first;
+  const values = { ...input, invoiceId: input.invoice.id, subscriptionId: input.invoice.subscription_id, eventId: row.id, eventType: row.type, dedupeKey: row.dedupe_key, data: row.data, occurredAt: row.created_at };
+  const [paid] = (await db.executeQuery(prepared(PAID_BY_SUCCESS(db, values)))).rows;
+  if (paid === undefined) return undefined;
+  const { event_id: eventId, ...invoice } = paid;
   if (eventId !== null) effects.eventRecorded(eventId, event);
   return invoice;
 }
+
+interface PaidBySuccessValues {
+  invoiceId: string;
+  subscriptionId: string;
+  attemptId: string;
+  transactionHid: string;
+  authCode: string | null;
+  resolvedAt: Date;
+  now: Date;
+  eventId: string;
+  eventType: string;
+  dedupeKey: string;
+  data: string;
+  occurredAt: Date;
+}
+
+const PAID_BY_SUCCESS = compiledOnce((_db, slot: Slots<PaidBySuccessValues>) => {
+  const columns = (table?: string) => sql.join(INVOICE_COLUMNS.map((column) => sql.ref(table === undefined ? column : `${table}.${column}`)));
+  return sql<Invoice & { event_id: string | null }>`
+    with subscription as (select status from subscriptions where id = ${slot("subscriptionId")} for update),
+    ready as (
+      select a.id from charge_attempts a join invoices i on i.id = a.invoice_id
+      where a.id = ${slot("attemptId")} and a.status in ('sending', 'unknown') and i.status = 'open' and i.kind = 'renewal'
+        and (select status from subscription) not in ('past_due', 'unpaid')
+      for update of a, i),
+    attempt as (
+      update charge_attempts set status = 'succeeded', oen_transaction_hid = ${slot("transactionHid")}, auth_code = ${slot("authCode")}, resolved_at = ${slot("resolvedAt")}
+      where id = (select id from ready)),
+    paid as (
+      update invoices set status = 'paid', paid_at = ${slot("now")}, next_attempt_at = null, dunning_deadline_at = null, attention_code = null, attention_since = null, updated_at = ${slot("now")}
+      where id = ${slot("invoiceId")} and exists (select 1 from ready) returning ${columns()}),
+    event as (
+      insert into platform_events (id, type, dedupe_key, data, created_at)
+      select ${slot("eventId")}, ${slot("eventType")}, ${slot("dedupeKey")}, ${slot("data")}, ${slot("occurredAt")} from paid
+      on conflict (dedupe_key) do nothing returning id)
+    select ${columns("paid")}, (select id from event) as event_id from paid`;
+});
 
 export interface DeclineRecord {
   nextRetryAt: Date | null;
