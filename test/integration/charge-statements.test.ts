@@ -1,0 +1,97 @@
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claimAttempt } from "../../src/charges/claim-attempt.ts";
+import type { Invoice } from "../../src/db/database.ts";
+import { markPaidBySuccess } from "../../src/invoices/invoice-transitions.ts";
+import { createSideEffects } from "../../src/outbox/side-effects.ts";
+import { eventually, samplePlan, startHarness, subscribeWithCard, type Harness } from "../support/harness.ts";
+
+// The charge path's statements without a transaction: a claim is a read and a guarded write,
+// a plain success one statement. Each must refuse what it does not own and leave it whole.
+describe("the statements of a charge", () => {
+  let h: Harness;
+  let n = 0;
+  // A worker whose clock is on a far-off day, for invoices due only then (no sweep takes them).
+  const farOff = new Date("2100-01-01T00:00:00Z");
+  const worker = () => ({ ...h.service.deps, clock: { now: () => farOff } });
+
+  beforeAll(async () => {
+    h = await startHarness();
+    await h.api("PUT", "/v1/plans/premium", samplePlan);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  /** A paid subscription with a second, open invoice due on the far-off day. */
+  async function secondInvoice(): Promise<Invoice> {
+    const subscription = await subscribeWithCard(h, "premium", `cus_stmt_${n++}`);
+    const first = await eventually(async () => {
+      const row = await h.database.db.selectFrom("invoices").selectAll().where("subscription_id", "=", subscription.id).executeTakeFirst();
+      return row?.status === "paid" && row;
+    });
+    const { id: _id, created_at: _c, updated_at: _u, ...rest } = first;
+    return h.database.db
+      .insertInto("invoices")
+      .values({ ...rest, id: `${first.id}x`, cycle: 2, status: "open", paid_at: null, attempt_count: 0, next_attempt_at: farOff, product_details: JSON.stringify(first.product_details) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  const attemptsOf = (invoiceId: string) => h.database.db.selectFrom("charge_attempts").selectAll().where("invoice_id", "=", invoiceId).execute();
+  const auditsOf = (orderId: string) => h.database.db.selectFrom("audit_log").select("detail").where(sql<boolean>`detail->>'orderId' = ${orderId}`).execute();
+
+  it("five workers claiming one invoice at once: one attempt with one audit row, the others find it in flight", async () => {
+    const invoice = await secondInvoice();
+    const claims = await Promise.all(Array.from({ length: 5 }, () => claimAttempt(worker(), invoice.id, createSideEffects(worker()))));
+    const claimed = claims.filter((claim) => claim.kind === "claimed");
+    expect(claimed).toHaveLength(1);
+    const attempts = await attemptsOf(invoice.id);
+    expect(attempts).toMatchObject([{ attempt_no: 1, status: "sending" }]);
+    expect(claims.filter((claim) => claim.kind !== "claimed")).toEqual(Array(4).fill({ kind: "in_flight", attemptId: attempts[0]!.id }));
+    expect(await auditsOf(attempts[0]!.order_id)).toHaveLength(1);
+    const after = await h.database.db.selectFrom("invoices").selectAll().where("id", "=", invoice.id).executeTakeFirstOrThrow();
+    expect(after).toMatchObject({ attempt_count: 1, next_attempt_at: null, status: "open" });
+  });
+
+  it("a claim whose invoice is not due yet writes nothing", async () => {
+    const invoice = await secondInvoice();
+    const early = { ...worker(), clock: { now: () => new Date(farOff.getTime() - 1) } };
+    expect(await claimAttempt(early, invoice.id, createSideEffects(early))).toEqual({ kind: "not_due", at: farOff });
+    expect(await attemptsOf(invoice.id)).toEqual([]);
+  });
+
+  it("the one-statement success refuses an attempt already settled, a dunned subscription and a void invoice, changing nothing", async () => {
+    const cases: Array<[string, (invoice: Invoice, attemptId: string) => Promise<unknown>]> = [
+      ["attempt settled", (_invoice, attemptId) => h.database.db.updateTable("charge_attempts").set({ status: "declined" }).where("id", "=", attemptId).execute()],
+      ["subscription past_due", (invoice) => sql`update subscriptions set status = 'past_due' where id = ${invoice.subscription_id}`.execute(h.database.db)],
+      ["invoice void", (invoice) => sql`update invoices set status = 'void' where id = ${invoice.id}`.execute(h.database.db)],
+    ];
+    for (const [what, spoil] of cases) {
+      const invoice = await secondInvoice();
+      const claim = await claimAttempt(worker(), invoice.id, createSideEffects(worker()));
+      if (claim.kind !== "claimed") throw new Error(`${what}: not claimed (${claim.kind})`);
+      await spoil(invoice, claim.attempt.id);
+      const before = { invoice: await h.database.db.selectFrom("invoices").selectAll().where("id", "=", invoice.id).executeTakeFirstOrThrow(), attempts: await attemptsOf(invoice.id) };
+      const effects = createSideEffects(worker());
+      const paid = await markPaidBySuccess(h.database.db, effects, { invoice: claim.invoice, attemptId: claim.attempt.id, orderId: claim.attempt.order_id, transactionHid: "P20990101AAAAAAAA", authCode: null, resolvedAt: new Date(), now: farOff });
+      expect(paid, what).toBeUndefined();
+      const after = { invoice: await h.database.db.selectFrom("invoices").selectAll().where("id", "=", invoice.id).executeTakeFirstOrThrow(), attempts: await attemptsOf(invoice.id) };
+      expect(after, what).toEqual(before);
+      expect(await h.database.db.selectFrom("platform_events").select("id").where("dedupe_key", "=", `invoice.paid:${invoice.id}`).execute(), what).toEqual([]);
+    }
+  });
+
+  it("the one-statement success pays the invoice, settles the attempt and records invoice.paid once", async () => {
+    const invoice = await secondInvoice();
+    const claim = await claimAttempt(worker(), invoice.id, createSideEffects(worker()));
+    if (claim.kind !== "claimed") throw new Error(`not claimed (${claim.kind})`);
+    const input = { invoice: claim.invoice, attemptId: claim.attempt.id, orderId: claim.attempt.order_id, transactionHid: "P20990101BBBBBBBB", authCode: "123456", resolvedAt: new Date(), now: farOff };
+    const paid = await markPaidBySuccess(h.database.db, createSideEffects(worker()), input);
+    expect(paid).toMatchObject({ id: invoice.id, status: "paid", paid_at: farOff, next_attempt_at: null });
+    expect(await attemptsOf(invoice.id)).toMatchObject([{ status: "succeeded", oen_transaction_hid: "P20990101BBBBBBBB", auth_code: "123456" }]);
+    const events = await h.database.db.selectFrom("platform_events").select(["type", "data"]).where("dedupe_key", "=", `invoice.paid:${invoice.id}`).execute();
+    expect(events).toEqual([{ type: "invoice.paid", data: expect.objectContaining({ invoiceId: invoice.id, cycle: 2, orderId: claim.attempt.order_id, oenTransactionId: "P20990101BBBBBBBB" }) }]);
+    expect(await markPaidBySuccess(h.database.db, createSideEffects(worker()), input)).toBeUndefined();
+  });
+});
