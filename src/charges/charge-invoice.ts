@@ -2,7 +2,10 @@ import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
 import { metrics } from "../metrics/metrics.ts";
 import type { ChargeOutcome } from "../oen/types.ts";
-import { markPaidBySuccess } from "../invoices/invoice-transitions.ts";
+import { createBatcher, type Batcher } from "../batcher.ts";
+import type { Db } from "../db/connect.ts";
+import type { Invoice } from "../db/database.ts";
+import { markPaidBySuccesses, type SuccessInput } from "../invoices/invoice-transitions.ts";
 import { createSideEffects, type SideEffects } from "../outbox/side-effects.ts";
 import { abandonedAfterMs } from "./abandoned-after.ts";
 import { claimAttempt, type Claim } from "./claim-attempt.ts";
@@ -51,18 +54,36 @@ const SEND_GAP_CHECKED_AFTER_MS = 1_000;
 
 /**
  * The answer to a charge this worker sent: a plain success of a renewal in
- * one statement (markPaidBySuccess refuses anything else), every other
- * answer, and whatever it refused, in settleAttempt's transaction.
+ * one statement, shared with the successes answered at the same moment
+ * (markPaidBySuccesses refuses anything else); every other answer, whatever
+ * it refused, and a batch that failed, in settleAttempt's transaction.
  */
 async function settleAnswer(deps: Deps, claim: Extract<Claim, { kind: "claimed" }>, settlement: Settlement, effects: SideEffects): Promise<SettleResult> {
   if (settlement.kind === "succeeded" && claim.invoice.kind === "renewal") {
     const resolvedAt = new Date();
     const { attempt } = claim;
     const success = { transactionHid: settlement.transactionHid, authCode: settlement.authCode };
-    const invoice = await markPaidBySuccess(deps.db, effects, { invoice: claim.invoice, attemptId: attempt.id, orderId: attempt.order_id, ...success, resolvedAt, now: deps.clock.now() });
+    const input = { invoice: claim.invoice, attemptId: attempt.id, orderId: attempt.order_id, ...success, resolvedAt, now: deps.clock.now(), effects };
+    const invoice = await successBatches(deps.db).add(input).catch((error: Error) => {
+      deps.logger.warn({ orderId: attempt.order_id, err: error.message }, "the batched settle failed; settling this charge on its own");
+      return undefined;
+    });
     if (invoice !== undefined) return { applied: true, invoice, attempt: { ...attempt, status: "succeeded", oen_transaction_hid: success.transactionHid, auth_code: success.authCode, resolved_at: resolvedAt } };
   }
   return deps.db.transaction().execute((tx) => settleAttempt(deps, tx, claim.attempt.id, settlement, effects));
+}
+
+// At most this many successes share a statement; a batch is what arrived before the event loop turned.
+const SUCCESS_BATCH_MAX = 100;
+const batches = new WeakMap<Db, Batcher<SuccessInput, Invoice | undefined>>();
+
+function successBatches(db: Db): Batcher<SuccessInput, Invoice | undefined> {
+  let batcher = batches.get(db);
+  if (batcher === undefined) {
+    batcher = createBatcher((inputs) => markPaidBySuccesses(db, inputs), { maxItems: SUCCESS_BATCH_MAX, windowMs: 0 });
+    batches.set(db, batcher);
+  }
+  return batcher;
 }
 
 /**

@@ -188,6 +188,8 @@ export interface SuccessInput {
   /** When the answer came (wall clock), the attempt's resolved_at. */
   resolvedAt: Date;
   now: Date;
+  /** Where its invoice.paid goes once recorded. */
+  effects: SideEffects;
 }
 
 /**
@@ -195,55 +197,89 @@ export interface SuccessInput {
  * succeeded; its renewal invoice, still open, is paid (`invoice.paid`); the
  * subscription, locked first as every writer does, is not being dunned, so
  * nothing else changes. Undefined, with nothing written, when any of that is
- * not so: settleAttempt then decides under the same locks. The invoice's own
- * row comes back.
+ * not so: settleAttempt then decides under the same locks.
  */
-export async function markPaidBySuccess(db: Db, effects: SideEffects, input: SuccessInput): Promise<Invoice | undefined> {
-  const event = paidEvent(input.invoice, input.orderId, input.transactionHid, input.now);
-  const row = eventRow(event);
-  const values = { ...input, invoiceId: input.invoice.id, subscriptionId: input.invoice.subscription_id, eventId: row.id, eventType: row.type, dedupeKey: row.dedupe_key, data: row.data, occurredAt: row.created_at };
-  const [paid] = (await db.executeQuery(prepared(PAID_BY_SUCCESS(db, values)))).rows;
-  if (paid === undefined) return undefined;
-  const { event_id: eventId, ...invoice } = paid;
-  if (eventId !== null) effects.eventRecorded(eventId, event);
-  return invoice;
+export async function markPaidBySuccess(db: Db, input: SuccessInput): Promise<Invoice | undefined> {
+  const [paid] = await markPaidBySuccesses(db, [input]);
+  return paid;
+}
+
+/**
+ * markPaidBySuccess for the successes answered together (group commit): one
+ * statement for all, each guarded on its own. The subscriptions are locked
+ * first, in id order, then the attempts and invoices in invoice order, so two
+ * batches never wait on each other in a circle. Answers in the inputs' order.
+ */
+export async function markPaidBySuccesses(db: Db, inputs: readonly SuccessInput[]): Promise<Array<Invoice | undefined>> {
+  const events = inputs.map((input) => paidEvent(input.invoice, input.orderId, input.transactionHid, input.now));
+  const rows = events.map(eventRow);
+  const values = {
+    invoiceIds: inputs.map((input) => input.invoice.id),
+    subscriptionIds: inputs.map((input) => input.invoice.subscription_id),
+    attemptIds: inputs.map((input) => input.attemptId),
+    transactionHids: inputs.map((input) => input.transactionHid),
+    authCodes: inputs.map((input) => input.authCode),
+    resolvedAts: inputs.map((input) => input.resolvedAt),
+    nows: inputs.map((input) => input.now),
+    eventIds: rows.map((row) => row.id),
+    types: rows.map((row) => row.type),
+    dedupeKeys: rows.map((row) => row.dedupe_key),
+    data: rows.map((row) => row.data),
+  };
+  const paid = new Map((await db.executeQuery(prepared(PAID_BY_SUCCESS(db, values)))).rows.map((row) => [row.id, row]));
+  return inputs.map((input, index) => {
+    const row = paid.get(input.invoice.id);
+    if (row === undefined) return undefined;
+    const { event_id: eventId, ...invoice } = row;
+    if (eventId !== null) input.effects.eventRecorded(eventId, events[index]!);
+    return invoice;
+  });
 }
 
 interface PaidBySuccessValues {
-  invoiceId: string;
-  subscriptionId: string;
-  attemptId: string;
-  transactionHid: string;
-  authCode: string | null;
-  resolvedAt: Date;
-  now: Date;
-  eventId: string;
-  eventType: string;
-  dedupeKey: string;
-  data: string;
-  occurredAt: Date;
+  invoiceIds: string[];
+  subscriptionIds: string[];
+  attemptIds: string[];
+  transactionHids: string[];
+  authCodes: Array<string | null>;
+  resolvedAts: Date[];
+  nows: Date[];
+  eventIds: string[];
+  types: string[];
+  dedupeKeys: string[];
+  data: string[];
 }
 
 const PAID_BY_SUCCESS = compiledOnce((_db, slot: Slots<PaidBySuccessValues>) => {
-  const columns = (table?: string) => sql.join(INVOICE_COLUMNS.map((column) => sql.ref(table === undefined ? column : `${table}.${column}`)));
+  const columns = (table: string) => sql.join(INVOICE_COLUMNS.map((column) => sql.ref(`${table}.${column}`)));
   return sql<Invoice & { event_id: string | null }>`
-    with subscription as (select status from subscriptions where id = ${slot("subscriptionId")} for update),
+    with input as (
+      select * from unnest(${slot("invoiceIds")}::text[], ${slot("subscriptionIds")}::text[], ${slot("attemptIds")}::text[], ${slot("transactionHids")}::text[],
+        ${slot("authCodes")}::text[], ${slot("resolvedAts")}::timestamptz[], ${slot("nows")}::timestamptz[],
+        ${slot("eventIds")}::text[], ${slot("types")}::text[], ${slot("dedupeKeys")}::text[], ${slot("data")}::text[])
+        as t(invoice_id, subscription_id, attempt_id, transaction_hid, auth_code, resolved_at, now, event_id, type, dedupe_key, data)),
+    subscription as (select id, status from subscriptions where id in (select subscription_id from input) order by id for update),
     ready as (
-      select a.id from charge_attempts a join invoices i on i.id = a.invoice_id
-      where a.id = ${slot("attemptId")} and a.status in ('sending', 'unknown') and i.status = 'open' and i.kind = 'renewal'
-        and (select status from subscription) not in ('past_due', 'unpaid')
+      select input.* from input
+        join charge_attempts a on a.id = input.attempt_id
+        join invoices i on i.id = a.invoice_id and i.id = input.invoice_id
+      -- An uncorrelated subquery runs first: every subscription is locked before any attempt or invoice.
+      where (select count(*) from subscription) > 0
+        and a.status in ('sending', 'unknown') and i.status = 'open' and i.kind = 'renewal'
+        and not exists (select 1 from subscription s where s.id = input.subscription_id and s.status in ('past_due', 'unpaid'))
+      order by i.id
       for update of a, i),
     attempt as (
-      update charge_attempts set status = 'succeeded', oen_transaction_hid = ${slot("transactionHid")}, auth_code = ${slot("authCode")}, resolved_at = ${slot("resolvedAt")}
-      where id = (select id from ready)),
+      update charge_attempts a set status = 'succeeded', oen_transaction_hid = r.transaction_hid, auth_code = r.auth_code, resolved_at = r.resolved_at
+      from ready r where a.id = r.attempt_id),
     paid as (
-      update invoices set status = 'paid', paid_at = ${slot("now")}, next_attempt_at = null, dunning_deadline_at = null, attention_code = null, attention_since = null, updated_at = ${slot("now")}
-      where id = ${slot("invoiceId")} and exists (select 1 from ready) returning ${columns()}),
+      update invoices i set status = 'paid', paid_at = r.now, next_attempt_at = null, dunning_deadline_at = null, attention_code = null, attention_since = null, updated_at = r.now
+      from ready r where i.id = r.invoice_id returning ${columns("i")}),
     event as (
       insert into platform_events (id, type, dedupe_key, data, created_at)
-      select ${slot("eventId")}, ${slot("eventType")}, ${slot("dedupeKey")}, ${slot("data")}, ${slot("occurredAt")} from paid
+      select r.event_id, r.type, r.dedupe_key, r.data::jsonb, r.now from ready r
       on conflict (dedupe_key) do nothing returning id)
-    select ${columns("paid")}, (select id from event) as event_id from paid`;
+    select ${columns("paid")}, event.id as event_id from paid join ready r on r.invoice_id = paid.id left join event on event.id = r.event_id`;
 });
 
 export interface DeclineRecord {

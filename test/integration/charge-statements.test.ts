@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimAttempt } from "../../src/charges/claim-attempt.ts";
 import type { Invoice } from "../../src/db/database.ts";
-import { markPaidBySuccess } from "../../src/invoices/invoice-transitions.ts";
+import { markPaidBySuccess, markPaidBySuccesses } from "../../src/invoices/invoice-transitions.ts";
 import { createSideEffects } from "../../src/outbox/side-effects.ts";
 import { eventually, samplePlan, startHarness, subscribeWithCard, type Harness } from "../support/harness.ts";
 
@@ -74,7 +74,7 @@ describe("the statements of a charge", () => {
       await spoil(invoice, claim.attempt.id);
       const before = { invoice: await h.database.db.selectFrom("invoices").selectAll().where("id", "=", invoice.id).executeTakeFirstOrThrow(), attempts: await attemptsOf(invoice.id) };
       const effects = createSideEffects(worker());
-      const paid = await markPaidBySuccess(h.database.db, effects, { invoice: claim.invoice, attemptId: claim.attempt.id, orderId: claim.attempt.order_id, transactionHid: "P20990101AAAAAAAA", authCode: null, resolvedAt: new Date(), now: farOff });
+      const paid = await markPaidBySuccess(h.database.db, { effects, invoice: claim.invoice, attemptId: claim.attempt.id, orderId: claim.attempt.order_id, transactionHid: "P20990101AAAAAAAA", authCode: null, resolvedAt: new Date(), now: farOff });
       expect(paid, what).toBeUndefined();
       const after = { invoice: await h.database.db.selectFrom("invoices").selectAll().where("id", "=", invoice.id).executeTakeFirstOrThrow(), attempts: await attemptsOf(invoice.id) };
       expect(after, what).toEqual(before);
@@ -86,12 +86,30 @@ describe("the statements of a charge", () => {
     const invoice = await secondInvoice();
     const claim = await claimAttempt(worker(), invoice.id, createSideEffects(worker()));
     if (claim.kind !== "claimed") throw new Error(`not claimed (${claim.kind})`);
-    const input = { invoice: claim.invoice, attemptId: claim.attempt.id, orderId: claim.attempt.order_id, transactionHid: "P20990101BBBBBBBB", authCode: "123456", resolvedAt: new Date(), now: farOff };
-    const paid = await markPaidBySuccess(h.database.db, createSideEffects(worker()), input);
+    const input = { effects: createSideEffects(worker()), invoice: claim.invoice, attemptId: claim.attempt.id, orderId: claim.attempt.order_id, transactionHid: "P20990101BBBBBBBB", authCode: "123456", resolvedAt: new Date(), now: farOff };
+    const paid = await markPaidBySuccess(h.database.db, input);
     expect(paid).toMatchObject({ id: invoice.id, status: "paid", paid_at: farOff, next_attempt_at: null });
     expect(await attemptsOf(invoice.id)).toMatchObject([{ status: "succeeded", oen_transaction_hid: "P20990101BBBBBBBB", auth_code: "123456" }]);
     const events = await h.database.db.selectFrom("platform_events").select(["type", "data"]).where("dedupe_key", "=", `invoice.paid:${invoice.id}`).execute();
     expect(events).toEqual([{ type: "invoice.paid", data: expect.objectContaining({ invoiceId: invoice.id, cycle: 2, orderId: claim.attempt.order_id, oenTransactionId: "P20990101BBBBBBBB" }) }]);
-    expect(await markPaidBySuccess(h.database.db, createSideEffects(worker()), input)).toBeUndefined();
+    expect(await markPaidBySuccess(h.database.db, input)).toBeUndefined();
+  });
+
+  it("successes answered together share one statement, each guarded on its own: a void invoice among them stays as it was", async () => {
+    const invoices = [await secondInvoice(), await secondInvoice(), await secondInvoice()];
+    const claims = [];
+    for (const invoice of invoices) {
+      const claim = await claimAttempt(worker(), invoice.id, createSideEffects(worker()));
+      if (claim.kind !== "claimed") throw new Error(`not claimed (${claim.kind})`);
+      claims.push(claim);
+    }
+    await sql`update invoices set status = 'void' where id = ${invoices[1]!.id}`.execute(h.database.db);
+    const inputs = claims.map((claim, i) => ({ effects: createSideEffects(worker()), invoice: claim.invoice, attemptId: claim.attempt.id, orderId: claim.attempt.order_id, transactionHid: `P20990101CCCCCCC${i}`, authCode: null, resolvedAt: new Date(), now: farOff }));
+    const paid = await markPaidBySuccesses(h.database.db, inputs);
+    expect(paid.map((invoice) => invoice?.status)).toEqual(["paid", undefined, "paid"]);
+    expect(paid[2]).toMatchObject({ id: invoices[2]!.id });
+    expect((await attemptsOf(invoices[1]!.id)).map((a) => a.status)).toEqual(["sending"]);
+    const events = await h.database.db.selectFrom("platform_events").select("dedupe_key").where("dedupe_key", "in", invoices.map((invoice) => `invoice.paid:${invoice.id}`)).orderBy("dedupe_key").execute();
+    expect(events.map((e) => e.dedupe_key).sort()).toEqual([`invoice.paid:${invoices[0]!.id}`, `invoice.paid:${invoices[2]!.id}`].sort());
   });
 });
