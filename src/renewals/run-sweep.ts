@@ -1,10 +1,13 @@
 import { sql } from "kysely";
+import { pruneAuditLog } from "../audit/prune-audit-log.ts";
 import { abandonedAfterMs } from "../charges/abandoned-after.ts";
 import type { Deps } from "../deps.ts";
 import { enqueueMissingCharges, enqueueNewCharges, enqueueResolve } from "../queues/enqueue.ts";
 import { endExpiredDunning } from "../dunning/end-expired-dunning.ts";
 import { queueNewCardFinalNotices } from "../dunning/queue-new-card-final-notices.ts";
 import { enqueuePendingEvents } from "../events/enqueue-event.ts";
+import { prunePlatformEvents } from "../events/prune-platform-events.ts";
+import { pruneIdempotencyKeys } from "../ingress/idempotency.ts";
 import { enqueuePendingNotices } from "../notify/enqueue-notice.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
 import { expireIncompleteSubscriptions } from "../subscriptions/expire-incomplete.ts";
@@ -35,6 +38,8 @@ export interface SweepReport {
   eventsEnqueued: number;
   /** The Taipei day whose daily reconciliation this tick enqueued, if any. */
   reconciliationEnqueued: string | null;
+  /** Rows deleted past their retention (a batch of each kind at most per tick). */
+  pruned: { platformEvents: number; auditLog: number; idempotencyKeys: number };
   /** Steps that threw this tick (logged; retried next tick). */
   failedSteps: string[];
 }
@@ -66,6 +71,7 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     noticesEnqueued: 0,
     eventsEnqueued: 0,
     reconciliationEnqueued: null,
+    pruned: { platformEvents: 0, auditLog: 0, idempotencyKeys: 0 },
     failedSteps: [],
   };
   // A step that throws is logged and skipped; it must not keep the others (renewals above all) from running.
@@ -153,6 +159,12 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
   });
   await step("daily reconciliation", async () => {
     report.reconciliationEnqueued = await enqueueDueReconciliation(deps);
+  });
+  await step("retention", async () => {
+    // Last: what only records the past waits for everything that moves money. (The webhook inbox's retention runs with its relay.)
+    report.pruned.platformEvents = await prunePlatformEvents(deps);
+    report.pruned.auditLog = await pruneAuditLog(deps);
+    report.pruned.idempotencyKeys = await pruneIdempotencyKeys(deps.db);
   });
   return report;
 }
