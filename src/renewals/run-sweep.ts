@@ -1,16 +1,14 @@
 import { sql } from "kysely";
-import { pruneAuditLog } from "../audit/prune-audit-log.ts";
 import { abandonedAfterMs } from "../charges/abandoned-after.ts";
 import type { Deps } from "../deps.ts";
 import { enqueueMissingCharges, enqueueNewCharges, enqueueResolve } from "../queues/enqueue.ts";
 import { endExpiredDunning } from "../dunning/end-expired-dunning.ts";
 import { queueNewCardFinalNotices } from "../dunning/queue-new-card-final-notices.ts";
 import { enqueuePendingEvents } from "../events/enqueue-event.ts";
-import { prunePlatformEvents } from "../events/prune-platform-events.ts";
-import { pruneIdempotencyKeys } from "../ingress/idempotency.ts";
 import { enqueuePendingNotices } from "../notify/enqueue-notice.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
 import { expireIncompleteSubscriptions } from "../subscriptions/expire-incomplete.ts";
+import { pruneExpired, type PrunedRows } from "./prune-expired.ts";
 import { queueRenewalReminders } from "./queue-renewal-reminders.ts";
 import { queueTrialEndingNotices } from "./queue-trial-ending-notices.ts";
 import { enqueueDueReconciliation } from "../reconciliation/enqueue-due-reconciliation.ts";
@@ -39,7 +37,7 @@ export interface SweepReport {
   /** The Taipei day whose daily reconciliation this tick enqueued, if any. */
   reconciliationEnqueued: string | null;
   /** Rows deleted past their retention (a batch of each kind at most per tick). */
-  pruned: { platformEvents: number; auditLog: number; idempotencyKeys: number };
+  pruned: PrunedRows;
   /** Steps that threw this tick (logged; retried next tick). */
   failedSteps: string[];
 }
@@ -161,10 +159,8 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     report.reconciliationEnqueued = await enqueueDueReconciliation(deps);
   });
   await step("retention", async () => {
-    // Last: what only records the past waits for everything that moves money. (The webhook inbox's retention runs with its relay.)
-    report.pruned.platformEvents = await prunePlatformEvents(deps);
-    report.pruned.auditLog = await pruneAuditLog(deps);
-    report.pruned.idempotencyKeys = await pruneIdempotencyKeys(deps.db);
+    // Last: deleting what only records the past waits for everything that moves money.
+    report.pruned = await pruneExpired(deps);
   });
   return report;
 }
