@@ -12,8 +12,8 @@
 //
 // Postgres rows: every row the charges added (warm-up included; the seeded subscriptions,
 // cards and invoices are not the charges' own), counted once the charges are done, then again
-// after the sweep's retention step ran with the clock moved past the longest retention (the
-// step as the sweep runs it, repeated until it deletes nothing). A table passes when that
+// after the sweep's retention step ran as of a day past the longest retention (the step the
+// sweep runs, repeated until it deletes nothing). A table passes when that
 // leaves none of its rows, or when it is the charge ledger, kept with its invoices.
 import { setTimeout as sleep } from "node:timers/promises";
 import { sql } from "kysely";
@@ -79,12 +79,11 @@ async function redisFootprint(bench: BenchEnvironment): Promise<RedisFootprint> 
 
 /** The sweep's retention step at `at`, repeated until it deletes nothing (the sweep does one batch of each table per tick); `ticks`: the steps that deleted. */
 async function pruneAsOf(bench: BenchEnvironment, config: ReturnType<typeof loadConfig>, at: Date): Promise<{ deleted: number; ticks: number; seconds: number }> {
-  const deps = { db: bench.db, config, clock: { now: () => at } };
   const started = performance.now();
   let deleted = 0;
   let ticks = 0;
   for (;;) {
-    const pruned = await pruneExpired(deps);
+    const pruned = await pruneExpired({ db: bench.db, config }, at);
     const n = pruned.platformEvents + pruned.auditLog + pruned.idempotencyKeys;
     if (n === 0) return { deleted, ticks, seconds: (performance.now() - started) / 1000 };
     ticks++;

@@ -4,17 +4,17 @@ import { RETENTION_BATCH } from "../db/retention-batch.ts";
 import type { Deps } from "../deps.ts";
 
 /**
- * Deletes platform events settled longer than PLATFORM_EVENTS_RETENTION ago (30 days by
+ * Deletes platform events settled longer than PLATFORM_EVENTS_RETENTION before `at` (30 days by
  * default, like Stripe's event log), at most RETENTION_BATCH of each kind per call: those
  * delivered (counted from the delivery), those given up (from the last attempt: a failed
  * event stays redeliverable that long), and, while no PLATFORM_WEBHOOK_URL is set, those
  * recorded for nobody (from when they happened: a receiver configured later gets at most
  * that much backlog). An event still pending with a receiver is inside its retry window and
- * is never deleted. Their delivery attempts go with them (on delete cascade). Measured on
- * the billing clock, which wrote created_at and delivered_at. Returns the rows deleted.
+ * is never deleted. Their delivery attempts go with them (on delete cascade). Returns the
+ * rows deleted.
  */
-export async function prunePlatformEvents(deps: Pick<Deps, "db" | "config" | "clock">): Promise<number> {
-  const cutoff = new Date(deps.clock.now().getTime() - deps.config.retention.platformEventsMs);
+export async function prunePlatformEvents(deps: Pick<Deps, "db" | "config">, at: Date): Promise<number> {
+  const cutoff = new Date(at.getTime() - deps.config.retention.platformEventsMs);
   let deleted = await deleteSettled(deps.db, "delivered", "delivered_at", cutoff);
   deleted += await deleteSettled(deps.db, "failed", "failed_at", cutoff);
   if (deps.config.platformWebhook === null) deleted += await deleteSettled(deps.db, "pending", "created_at", cutoff);

@@ -61,12 +61,13 @@ export async function releaseIdempotencyKey(db: Db, scope: string, key: string):
   await db.deleteFrom("idempotency_keys").where("key", "=", `${scope}:${key}`).where("status_code", "is", null).execute();
 }
 
-/** For the sweep: deletes at most RETENTION_BATCH keys past KEEP_DAYS (a key is otherwise only deleted when it is used again); returns how many. */
-export async function pruneIdempotencyKeys(db: Db): Promise<number> {
+/** For the sweep: deletes at most RETENTION_BATCH keys KEEP_DAYS older than `at` (a key is otherwise only deleted when it is used again); returns how many. */
+export async function pruneIdempotencyKeys(db: Db, at: Date): Promise<number> {
+  const cutoff = new Date(at.getTime() - KEEP_DAYS * 86_400_000);
   const { numDeletedRows } = await db
     .deleteFrom("idempotency_keys")
     // Locked as they are picked, so a crashed reservation taken over meanwhile (young again) is left out.
-    .where("key", "in", (eb) => eb.selectFrom("idempotency_keys").select("key").where("created_at", "<", sql<Date>`now() - make_interval(days => ${KEEP_DAYS})`).limit(RETENTION_BATCH).forUpdate().skipLocked())
+    .where("key", "in", (eb) => eb.selectFrom("idempotency_keys").select("key").where("created_at", "<", cutoff).limit(RETENTION_BATCH).forUpdate().skipLocked())
     .executeTakeFirst();
   return Number(numDeletedRows);
 }

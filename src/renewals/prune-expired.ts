@@ -11,15 +11,17 @@ export interface PrunedRows {
 }
 
 /**
- * The sweep's retention step: one bounded batch of each table's rows past its retention
- * (platform events, audit rows, idempotency keys; the webhook inbox's runs with its relay).
- * What the charge ledger holds is never deleted: charge attempts and refunds prove what was
- * charged and stay with their invoice.
+ * The sweep's retention step: one bounded batch of each table's rows past its retention at
+ * `at` (platform events, audit rows, idempotency keys; the webhook inbox's runs with its
+ * relay). Retention is real time, not the billing clock: a sandbox whose test clock jumps a
+ * year deletes nothing (Stripe's test clocks keep events the same way); the memory benchmark
+ * passes a later `at`. What the charge ledger holds is never deleted: charge attempts and
+ * refunds prove what was charged and stay with their invoice.
  */
-export async function pruneExpired(deps: Pick<Deps, "db" | "config" | "clock">): Promise<PrunedRows> {
+export async function pruneExpired(deps: Pick<Deps, "db" | "config">, at: Date = new Date()): Promise<PrunedRows> {
   return {
-    platformEvents: await prunePlatformEvents(deps),
-    auditLog: await pruneAuditLog(deps),
-    idempotencyKeys: await pruneIdempotencyKeys(deps.db),
+    platformEvents: await prunePlatformEvents(deps, at),
+    auditLog: await pruneAuditLog(deps, at),
+    idempotencyKeys: await pruneIdempotencyKeys(deps.db, at),
   };
 }

@@ -76,10 +76,9 @@ const kept = (...ids: string[]) => [...ids].sort();
 
 describe("retention of platform events, audit rows and idempotency keys", () => {
   let database: TestDatabase;
-  const depsFor = (env: Record<string, string> = {}): Pick<Deps, "db" | "config" | "clock"> => ({
+  const depsFor = (env: Record<string, string> = {}): Pick<Deps, "db" | "config"> => ({
     db: database.db,
     config: loadConfig({ NODE_ENV: "test", DATABASE_URL: database.url, LOG_LEVEL: "silent", ...env }),
-    clock: { now: () => NOW },
   });
   const withReceiver = { PLATFORM_WEBHOOK_URL: "https://platform.example.com/hooks", PLATFORM_WEBHOOK_SECRET: SECRET };
 
@@ -95,12 +94,12 @@ describe("retention of platform events, audit rows and idempotency keys", () => 
 
   it("with a receiver, deletes events delivered or given up longer than the retention ago, and keeps every pending one", async () => {
     await seedEvents(database.db);
-    expect(await prunePlatformEvents(depsFor(withReceiver))).toBe(2);
+    expect(await prunePlatformEvents(depsFor(withReceiver), NOW)).toBe(2);
     const retained = kept("evt_delivered_lately", "evt_delivered_young", "evt_failed_lately", "evt_pending_retrying", "evt_pending_unsent_old", "evt_pending_young");
     expect(await eventIds(database.db)).toEqual(retained);
     // Their delivery attempts went with them; the others' stay.
     expect(await attemptEventIds(database.db)).toEqual(kept("evt_delivered_lately", "evt_delivered_young", "evt_failed_lately", "evt_pending_retrying"));
-    expect(await prunePlatformEvents(depsFor(withReceiver))).toBe(0);
+    expect(await prunePlatformEvents(depsFor(withReceiver), NOW)).toBe(0);
     // GET /v1/events lists what is retained, and only that.
     const page = await listEvents(database.db, { limit: 100 });
     expect(page.data.map((e) => e.id).sort()).toEqual(retained);
@@ -108,14 +107,14 @@ describe("retention of platform events, audit rows and idempotency keys", () => 
 
   it("without a receiver, also deletes events recorded longer than the retention ago that nobody will receive", async () => {
     await seedEvents(database.db);
-    expect(await prunePlatformEvents(depsFor())).toBe(4);
+    expect(await prunePlatformEvents(depsFor(), NOW)).toBe(4);
     expect(await eventIds(database.db)).toEqual(kept("evt_delivered_lately", "evt_delivered_young", "evt_failed_lately", "evt_pending_young"));
   });
 
   it("follows PLATFORM_EVENTS_RETENTION", async () => {
     await seedEvents(database.db);
-    expect(await prunePlatformEvents(depsFor({ ...withReceiver, PLATFORM_EVENTS_RETENTION: "60d" }))).toBe(0);
-    expect(await prunePlatformEvents(depsFor({ ...withReceiver, PLATFORM_EVENTS_RETENTION: "1d" }))).toBe(4);
+    expect(await prunePlatformEvents(depsFor({ ...withReceiver, PLATFORM_EVENTS_RETENTION: "60d" }), NOW)).toBe(0);
+    expect(await prunePlatformEvents(depsFor({ ...withReceiver, PLATFORM_EVENTS_RETENTION: "1d" }), NOW)).toBe(4);
     expect(await eventIds(database.db)).toEqual(kept("evt_delivered_young", "evt_pending_retrying", "evt_pending_unsent_old", "evt_pending_young"));
   });
 
@@ -130,12 +129,12 @@ describe("retention of platform events, audit rows and idempotency keys", () => 
       ])
       .execute();
     const deps = depsFor();
-    expect(await pruneAuditLog(deps)).toBe(10_000);
-    expect(await pruneAuditLog(deps)).toBe(6);
-    expect(await pruneAuditLog(deps)).toBe(0);
+    expect(await pruneAuditLog(deps, NOW)).toBe(10_000);
+    expect(await pruneAuditLog(deps, NOW)).toBe(6);
+    expect(await pruneAuditLog(deps, NOW)).toBe(0);
     const left = await database.db.selectFrom("audit_log").select("subscription_id").orderBy("at").execute();
     expect(left.map((r) => r.subscription_id)).toEqual(["sub_399", "sub_now"]);
-    expect(await pruneAuditLog(depsFor({ AUDIT_LOG_RETENTION: "1d" }))).toBe(1);
+    expect(await pruneAuditLog(depsFor({ AUDIT_LOG_RETENTION: "1d" }), NOW)).toBe(1);
   });
 
   it("deletes idempotency keys past their seven days, and keeps younger ones", async () => {
@@ -146,7 +145,7 @@ describe("retention of platform events, audit rows and idempotency keys", () => 
         { key: "refund:young", request_hash: "h", status_code: 201, response: "{}", created_at: ago(6) },
       ])
       .execute();
-    expect(await pruneIdempotencyKeys(database.db)).toBe(1);
+    expect(await pruneIdempotencyKeys(database.db, NOW)).toBe(1);
     expect((await database.db.selectFrom("idempotency_keys").select("key").execute()).map((k) => k.key)).toEqual(["refund:young"]);
   });
 
@@ -159,23 +158,29 @@ describe("retention of platform events, audit rows and idempotency keys", () => 
     await sql`insert into invoices (id, subscription_id, cycle, status, amount, product_details, period_start, period_end, paid_at) values ('in_l', 'sub_l', 1, 'paid', 100, '[]', ${ago(800)}, ${ago(770)}, ${ago(800)})`.execute(database.db);
     await sql`insert into charge_attempts (id, invoice_id, attempt_no, order_id, payment_token_id, amount, status, created_at, clock_at) values ('ca_l', 'in_l', 1, 'in_l-1', 'pm_l', 100, 'succeeded', ${ago(800)}, ${ago(800)})`.execute(database.db);
     const deps = depsFor({ PLATFORM_EVENTS_RETENTION: "1d", AUDIT_LOG_RETENTION: "1d" });
-    await prunePlatformEvents(deps);
-    await pruneAuditLog(deps);
+    await prunePlatformEvents(deps, NOW);
+    await pruneAuditLog(deps, NOW);
     expect(await database.db.selectFrom("charge_attempts").select("id").execute()).toEqual([{ id: "ca_l" }]);
   });
 });
 
 describe("the sweep's retention step", () => {
-  it("prunes each table once a tick and reports what it deleted", async () => {
+  it("prunes each table once a tick, by real time: a test clock a year ahead deletes nothing younger", async () => {
     const rig = await startNotificationRig();
     try {
       const db = rig.deps.db;
-      await db.insertInto("platform_events").values({ id: "evt_old", type: "invoice.paid", dedupe_key: "old", data: "{}", created_at: ago(31), last_status: null, last_error: null, next_attempt_at: null, delivered_at: null }).execute();
-      await db.insertInto("audit_log").values({ at: ago(401), actor: "a", action: "card_token.decrypt", subscription_id: null, reason: "r", detail: "{}" }).execute();
-      await db.insertInto("idempotency_keys").values({ key: "k", request_hash: "h", status_code: 200, response: "{}", created_at: ago(8) }).execute();
-      const report = await runSweep(rig.deps);
+      const event = (id: string, createdAt: Date) => ({ id, type: "invoice.paid", dedupe_key: id, data: "{}", created_at: createdAt, last_status: null, last_error: null, next_attempt_at: null, delivered_at: null });
+      await db.insertInto("platform_events").values([event("evt_old", ago(31)), event("evt_young", ago(1))]).execute();
+      const audit = (at: Date) => ({ at, actor: "a", action: "card_token.decrypt", subscription_id: null, reason: "r", detail: "{}" });
+      await db.insertInto("audit_log").values([audit(ago(401)), audit(ago(1))]).execute();
+      const key = (k: string, createdAt: Date) => ({ key: k, request_hash: "h", status_code: 200, response: "{}", created_at: createdAt });
+      await db.insertInto("idempotency_keys").values([key("old", ago(8)), key("young", ago(1))]).execute();
+      const report = await runSweep({ ...rig.deps, clock: { now: () => new Date(Date.now() + 365 * DAY) } });
       expect(report.failedSteps).toEqual([]);
       expect(report.pruned).toEqual({ platformEvents: 1, auditLog: 1, idempotencyKeys: 1 });
+      expect(await eventIds(db)).toEqual(["evt_young"]);
+      expect(await db.selectFrom("audit_log").select("id").execute()).toHaveLength(1);
+      expect((await db.selectFrom("idempotency_keys").select("key").execute()).map((k) => k.key)).toEqual(["young"]);
     } finally {
       await rig.close();
     }
