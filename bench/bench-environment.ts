@@ -52,7 +52,7 @@ export async function openBenchEnvironment(database: string): Promise<BenchEnvir
       OEN_MERCHANT_ID: SIMULATOR_CREDENTIALS.merchantId,
       OEN_API_TOKEN: SIMULATOR_CREDENTIALS.apiToken,
       OEN_API_URL: oenUrl,
-      // The service's default is 10 charges/s (Oen asks not to be hammered); the benchmark measures the service, not that limit.
+      // The service's default is 50 charges/s (README, "Charge rate and concurrency"); the benchmark measures the service, not that limit.
       OEN_CHARGE_RATE: "10000",
       OEN_LOOKUP_RATE: "10000",
       RENEWAL_SWEEP_INTERVAL: "1h",

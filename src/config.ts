@@ -29,7 +29,7 @@ export interface Config {
     requestTimeoutMs: number;
     /** A lookup that finds nothing only proves "not sent" this long after the attempt. */
     lookupSettleMs: number;
-    /** Most charge requests per second towards Oen, across this process's charge worker. */
+    /** Most charge (and refund) requests per second towards Oen, across every worker process (BullMQ keeps the limiter in Redis). */
     chargeRatePerSecond: number;
     /** Order and transaction lookups per second, a budget apart from charges. */
     lookupRatePerSecond: number;
@@ -56,6 +56,13 @@ export interface Config {
     inboxRetentionMs: number;
     /** oen_webhook_events rows (what each webhook was made of) are deleted after this long. */
     eventsRetentionMs: number;
+  };
+  /** How long rows that only record the past are kept before the sweep deletes them. */
+  retention: {
+    /** Platform events, counted from when they were settled: delivered, given up, or (no PLATFORM_WEBHOOK_URL) recorded. */
+    platformEventsMs: number;
+    /** audit_log rows (each card token decryption). */
+    auditLogMs: number;
   };
   billingTimezone: string;
   testClock: boolean;
@@ -126,6 +133,8 @@ const MIN_DISTINCT_BYTES = 12;
 // Oen cuts a request at 29 s; giving up earlier only makes outcomes unknown.
 const MIN_REQUEST_TIMEOUT_MS = 30_000;
 const LOOKUP_SETTLE_MARGIN_MS = 60_000;
+const MIN_AUDIT_LOG_RETENTION_MS = 365 * 86_400_000;
+const MAX_REAL_CHARGE_RATE = 1_000;
 
 /**
  * Reads and validates the whole environment. Every bad setting is one line of the
@@ -155,6 +164,8 @@ export function loadConfig(env: Env = process.env): Config {
   const port = read.integer("PORT", 3000, 0, 65535);
   const requestTimeoutMs = read.duration("OEN_REQUEST_TIMEOUT", "35s");
   const lookupSettleMs = read.duration("OEN_LOOKUP_SETTLE", "5m");
+  // A month start of 100,000 renewals in about 33 minutes (README, "Charge rate"); simulators take up to 10,000/s.
+  const chargeRatePerSecond = read.integer("OEN_CHARGE_RATE", 50, 1, 10_000);
   const finalState = read.string("DUNNING_FINAL_STATE", "canceled");
   if (finalState !== "unpaid" && finalState !== "canceled") fail("DUNNING_FINAL_STATE", "must be unpaid or canceled");
   const retryScheduleMs = read.durationList("DUNNING_RETRY_SCHEDULE", "1d,3d,5d,7d");
@@ -188,6 +199,10 @@ export function loadConfig(env: Env = process.env): Config {
   const admin = { user: read.string("ADMIN_USER", devDefault(DEV_ADMIN)), password: read.string("ADMIN_PASSWORD", devDefault(DEV_ADMIN)) };
   const metricsToken = strict ? read.string("METRICS_TOKEN") : raw(env, "METRICS_TOKEN");
   const tokenKeys = read.keyring("TOKEN_ENCRYPTION_KEYS", devDefault(DEV_TOKEN_KEYS));
+  // Stripe keeps its event log 30 days; card-token access records outlive a yearly audit (PCI DSS 10.5.1: 12 months).
+  const retention = { platformEventsMs: read.duration("PLATFORM_EVENTS_RETENTION", "30d"), auditLogMs: read.duration("AUDIT_LOG_RETENTION", "400d") };
+  if (retention.platformEventsMs === 0) fail("PLATFORM_EVENTS_RETENTION", "must be longer than 0");
+  if (retention.auditLogMs === 0) fail("AUDIT_LOG_RETENTION", "must be longer than 0");
   const logFormat = read.string("LOG_FORMAT", "json");
   if (logFormat !== "json" && logFormat !== "pretty") fail("LOG_FORMAT", `must be json or pretty (got "${logFormat}")`);
 
@@ -208,7 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
       hostedUrl,
       requestTimeoutMs,
       lookupSettleMs,
-      chargeRatePerSecond: read.integer("OEN_CHARGE_RATE", 10, 1, 10_000),
+      chargeRatePerSecond,
       lookupRatePerSecond: read.integer("OEN_LOOKUP_RATE", 5, 1, 10_000),
       einvoice: read.boolean("OEN_EINVOICE", false),
     },
@@ -224,6 +239,7 @@ export function loadConfig(env: Env = process.env): Config {
       inboxRetentionMs: read.duration("WEBHOOK_INBOX_RETENTION", "7d"),
       eventsRetentionMs: read.duration("WEBHOOK_EVENTS_RETENTION", "90d"),
     },
+    retention,
     billingTimezone: read.timezone("BILLING_TIMEZONE", "Asia/Taipei"),
     testClock,
     renewalSweepIntervalMs,
@@ -245,7 +261,8 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: read.string("MAIL_FROM", "billing@localhost"),
     platformWebhook: platformUrl !== null && platformSecret !== null ? { url: platformUrl, secret: platformSecret } : null,
     concurrency: {
-      charges: read.integer("CHARGE_CONCURRENCY", 10, 1, 1_000),
+      // Enough in flight for OEN_CHARGE_RATE while Oen answers within a second; fewer charges per second when it is slower.
+      charges: read.integer("CHARGE_CONCURRENCY", 50, 1, 1_000),
       lookups: read.integer("LOOKUP_CONCURRENCY", 5, 1, 1_000),
       webhooks: read.integer("WEBHOOK_CONCURRENCY", 5, 1, 1_000),
       notifications: read.integer("NOTIFICATION_CONCURRENCY", 5, 1, 1_000),
@@ -261,6 +278,9 @@ export function loadConfig(env: Env = process.env): Config {
       fail("OEN_HOSTED_URL", `must be ${pairedHostedUrls.join(" or ")} to pair with OEN_API_URL ${why}`);
     }
     if (testClock) fail("BILLING_TEST_CLOCK", `cannot be enabled ${why}`);
+    // Oen publishes no rate limit; past this, ask Oen first (a typo must not reach a payment provider at 10,000/s).
+    if (chargeRatePerSecond > MAX_REAL_CHARGE_RATE) fail("OEN_CHARGE_RATE", `must be at most ${MAX_REAL_CHARGE_RATE} ${why} (Oen publishes no rate limit: agree a higher one with Oen first)`);
+    if (retention.auditLogMs > 0 && retention.auditLogMs < MIN_AUDIT_LOG_RETENTION_MS) fail("AUDIT_LOG_RETENTION", `must be at least 365d ${why} (a yearly audit reads a year of card token access)`);
     if (requestTimeoutMs < MIN_REQUEST_TIMEOUT_MS) fail("OEN_REQUEST_TIMEOUT", `must be at least 30s ${why} (Oen cuts a request at 29 s)`);
     // "Not found" must mean "never sent": Oen may still be working on a request we gave up on.
     if (lookupSettleMs < requestTimeoutMs + LOOKUP_SETTLE_MARGIN_MS) fail("OEN_LOOKUP_SETTLE", `must be at least OEN_REQUEST_TIMEOUT plus 1m ${why}`);

@@ -35,7 +35,9 @@ export function startRenewalWorker(deps: Deps, connection: ConnectionOptions): W
     const { counts } = result.reconciliation;
     return { date: job.data.date, ...counts };
   };
-  // Two at a time: a reconciliation (minutes on a busy day) never holds up the sweep.
+  // Two at a time: a reconciliation (minutes on a busy day) never holds up the sweep. Not a setting:
+  // a process runs one sweep at a time (above) and there is one reconciliation a day, so a third
+  // slot would only ever be idle; more sweeping comes from more scheduler processes (SKIP LOCKED).
   return new Worker<RenewalsJob>(QUEUE_NAMES.renewals, async (job) => (job.name === "reconcile" ? reconcile(job as Job<ReconcileJob>) : sweep()), {
     connection,
     prefix: deps.config.queuePrefix,

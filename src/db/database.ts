@@ -367,6 +367,8 @@ export interface PlatformEventsTable {
   /** A delivery run holds the event until then (wall clock), posting outside any transaction. */
   claimed_until: Nullable<Date>;
   delivered_at: Timestamp | null;
+  /** When delivery was given up (status failed); the retention of a failed event counts from here. */
+  failed_at: Nullable<Date>;
 }
 
 /** One delivery attempt of a platform event. */

@@ -72,13 +72,13 @@ export async function deliverEvent(
     }
     const error = result.error!;
     const delayMs = retryDelayMs(schedule, event.retry_attempts + 1);
-    await recordEventFailure(tx, event.id, claimedUntil, { httpStatus: result.status, error, nextAttemptAt: delayMs === null ? null : new Date(now.getTime() + delayMs) });
+    await recordEventFailure(tx, event.id, claimedUntil, { at: now, httpStatus: result.status, error, nextAttemptAt: delayMs === null ? null : new Date(now.getTime() + delayMs) });
     const about = { eventId, type: event.type, attempts: event.attempts + 1, httpStatus: result.status, err: error };
     if (delayMs !== null) {
       deps.logger.warn({ ...about, retryInMs: delayMs }, "platform event not acknowledged; will retry");
       return { kind: "retry", delayMs, error };
     }
-    deps.logger.error(about, "PLATFORM EVENT GIVEN UP: the platform did not acknowledge it for 30 days; it stays `failed` in platform_events until redelivered");
+    deps.logger.error(about, "PLATFORM EVENT GIVEN UP: the platform did not acknowledge it for 30 days; it stays `failed` (redeliverable) for PLATFORM_EVENTS_RETENTION, then is deleted");
     return { kind: "failed", error };
   });
   metrics.eventAttempted(event.type, outcome.kind as "delivered" | "retry" | "failed");

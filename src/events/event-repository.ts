@@ -45,17 +45,18 @@ export async function recordEventAttempt(db: Kysely<Database>, attempt: { eventI
     .execute();
 }
 
-/** A refused or unanswered attempt under the claim `claimedUntil`: retried at `nextAttemptAt`, or `failed` when that is null. */
+/** A refused or unanswered attempt at `at` under the claim `claimedUntil`: retried at `nextAttemptAt`, or `failed` (since `at`) when that is null. */
 export async function recordEventFailure(
   db: Kysely<Database>,
   id: string,
   claimedUntil: Date,
-  failure: { httpStatus: number | null; error: string; nextAttemptAt: Date | null },
+  failure: { at: Date; httpStatus: number | null; error: string; nextAttemptAt: Date | null },
 ): Promise<void> {
   await db
     .updateTable("platform_events")
     .set((eb) => ({
       status: failure.nextAttemptAt === null ? "failed" : "pending",
+      failed_at: failure.nextAttemptAt === null ? failure.at : null,
       attempts: eb("attempts", "+", 1),
       retry_attempts: eb("retry_attempts", "+", 1),
       last_status: failure.httpStatus,
@@ -77,7 +78,7 @@ export async function resetEventForRedelivery(db: Kysely<Database>, id: string):
   return db.transaction().execute(async (tx) => {
     const event = await tx.selectFrom("platform_events").select("status").where("id", "=", id).forUpdate().executeTakeFirst();
     if (event === undefined) return undefined;
-    await tx.updateTable("platform_events").set({ status: "pending", retry_attempts: 0, next_attempt_at: null, delivered_at: null, claimed_until: null }).where("id", "=", id).execute();
+    await tx.updateTable("platform_events").set({ status: "pending", retry_attempts: 0, next_attempt_at: null, delivered_at: null, failed_at: null, claimed_until: null }).where("id", "=", id).execute();
     return event.status;
   });
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { sql } from "kysely";
 import type { Db } from "../db/connect.ts";
+import { RETENTION_BATCH } from "../db/retention-batch.ts";
 
 export type Replay =
   | { kind: "first" }
@@ -58,4 +59,15 @@ export async function completeIdempotencyKey(db: Db, scope: string, key: string,
 /** The request failed before an answer worth repeating: the key may be used again. */
 export async function releaseIdempotencyKey(db: Db, scope: string, key: string): Promise<void> {
   await db.deleteFrom("idempotency_keys").where("key", "=", `${scope}:${key}`).where("status_code", "is", null).execute();
+}
+
+/** For the sweep: deletes at most RETENTION_BATCH keys KEEP_DAYS older than `at` (a key is otherwise only deleted when it is used again); returns how many. */
+export async function pruneIdempotencyKeys(db: Db, at: Date): Promise<number> {
+  const cutoff = new Date(at.getTime() - KEEP_DAYS * 86_400_000);
+  const { numDeletedRows } = await db
+    .deleteFrom("idempotency_keys")
+    // Locked as they are picked, so a crashed reservation taken over meanwhile (young again) is left out.
+    .where("key", "in", (eb) => eb.selectFrom("idempotency_keys").select("key").where("created_at", "<", cutoff).limit(RETENTION_BATCH).forUpdate().skipLocked())
+    .executeTakeFirst();
+  return Number(numDeletedRows);
 }

@@ -1,9 +1,8 @@
 import { sql } from "kysely";
+import { RETENTION_BATCH } from "../db/retention-batch.ts";
 import type { Deps } from "../deps.ts";
 import { addJob } from "../queues/add-job.ts";
 import { webhookJobFor } from "../queues/jobs.ts";
-
-const RETENTION_BATCH = 10_000;
 
 /**
  * Puts on the queue every webhook Postgres holds that no worker has applied

@@ -144,6 +144,8 @@ describe("platform events, signed per Standard Webhooks", () => {
       await enqueueEvent(rig.deps, id);
       const row = await settled(rig, id, "failed");
       expect(row).toMatchObject({ attempts: FAST_RETRY.attempts, last_status: 503, next_attempt_at: null, delivered_at: null });
+      // Its retention counts from here: given up, it stays redeliverable that long.
+      expect(row.failed_at).toBeInstanceOf(Date);
       expect(requests(id)).toHaveLength(FAST_RETRY.attempts);
       expect(await eventually(async () => (await rig.deps.queues.notifications.getJobState(jobIds.event(id))) === "failed")).toBe(true);
       expect(await enqueuePendingEvents(rig.deps)).toBe(0);
@@ -161,6 +163,7 @@ describe("platform events, signed per Standard Webhooks", () => {
     expect(await redeliverEvent(rig.deps, id)).toEqual({ kind: "redelivered", previousStatus: "failed" });
     const delivered = await settled(rig, id, "delivered");
     expect(delivered.attempts).toBe(FAST_RETRY.attempts + 1);
+    expect(delivered.failed_at).toBeNull();
     expect(await redeliverEvent(rig.deps, id)).toEqual({ kind: "redelivered", previousStatus: "delivered" });
     await eventually(async () => received(id).length === 2);
     expect(new Set(requests(id).map((r) => r.raw)).size).toBe(1);

@@ -47,7 +47,15 @@ describe("the sweep's query plans", () => {
       select 'ca_' || g, 'in_' || g, 1, 'in_' || g || '-1', 'pm_' || g, 100, 'succeeded', now() - interval '20 days', now() - interval '20 days', 'P' || g
       from generate_series(1, ${ROWS}) g`.execute(seed);
     await sql`insert into notices (id, subscription_id, cycle, kind, status, data) select 'ntc_' || g, 'sub_' || g, 1, 'renewal_reminder', 'sent', '{}' from generate_series(1, ${ROWS}) g`.execute(seed);
-    await sql`insert into platform_events (id, type, dedupe_key, data, status) select 'evt_' || g, 'invoice.paid', 'd' || g, '{}', 'delivered' from generate_series(1, ${ROWS}) g`.execute(seed);
+    // Events of every status (mostly delivered, some given up, a few never sent), and audit rows and
+    // idempotency keys, all inside their retention: what the retention step's deletes must skip by index.
+    await sql`
+      insert into platform_events (id, type, dedupe_key, data, status, created_at, delivered_at, failed_at)
+      select 'evt_' || g, 'invoice.paid', 'd' || g, '{}', case g % 100 when 0 then 'failed' when 1 then 'pending' else 'delivered' end, now() - interval '20 days',
+             case when g % 100 > 1 then now() - interval '20 days' end, case when g % 100 = 0 then now() - interval '2 days' end
+      from generate_series(1, ${ROWS}) g`.execute(seed);
+    await sql`insert into audit_log (at, actor, action, subscription_id, reason) select now() - interval '20 days', 'charge-worker', 'card_token.decrypt', 'sub_' || g, 'charge' from generate_series(1, ${ROWS}) g`.execute(seed);
+    await sql`insert into idempotency_keys (key, request_hash, status_code, response, created_at) select 'k' || g, 'h', 200, '{}', now() - interval '1 day' from generate_series(1, ${ROWS}) g`.execute(seed);
     await sql`insert into webhook_inbox (job_id, payload, relayed_at, processed_at) select 'j' || g, '{}', now(), now() from generate_series(1, ${ROWS}) g`.execute(seed);
     await sql`insert into refunds (id, invoice_id, charge_attempt_id, oen_transaction_hid, amount, cause, status) select 'rf_' || g, 'in_' || g, 'ca_' || g, 'P' || g, 10, 'requested', 'succeeded' from generate_series(1, ${ROWS}) g`.execute(seed);
     await sql`analyze`.execute(seed);
@@ -78,6 +86,9 @@ describe("the sweep's query plans", () => {
     const report = await runSweep(deps);
     expect(report.failedSteps).toEqual([]);
     expect(report.renewed).toBe(0);
+    expect(report.pruned).toEqual({ platformEvents: 0, auditLog: 0, idempotencyKeys: 0 });
+    // The retention step's deletes are among the statements checked.
+    for (const table of ["platform_events", "audit_log", "idempotency_keys"]) expect(statements.some((q) => q.sql.startsWith(`delete from "${table}"`))).toBe(true);
     const reads = statements.filter((q) => /^\s*(with|select|update|delete)/i.test(q.sql));
     expect(reads.length).toBeGreaterThan(8);
     const seqScans: string[] = [];
@@ -85,7 +96,7 @@ describe("the sweep's query plans", () => {
       const plan = await database.db.executeQuery<{ "QUERY PLAN": string }>({ ...query, sql: `explain ${query.sql}`, query: query.query });
       const text = plan.rows.map((r) => r["QUERY PLAN"]).join("\n");
       // Small tables (plans, the test clock) may be scanned; the tables that grow may not.
-      if (/Seq Scan on (subscriptions|invoices|charge_attempts|checkout_sessions|payment_tokens|notices|platform_events|webhook_inbox|refunds)\b/.test(text)) seqScans.push(`${query.sql}\n${text}`);
+      if (/Seq Scan on (subscriptions|invoices|charge_attempts|checkout_sessions|payment_tokens|notices|platform_events|webhook_inbox|refunds|audit_log|idempotency_keys)\b/.test(text)) seqScans.push(`${query.sql}\n${text}`);
     }
     expect(seqScans).toEqual([]);
   });

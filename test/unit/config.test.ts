@@ -43,6 +43,8 @@ const UNSAFE: Array<[change: Record<string, string | undefined>, line: string]> 
   [{ BILLING_TEST_CLOCK: "1" }, `BILLING_TEST_CLOCK cannot be enabled ${R}`],
   [{ OEN_REQUEST_TIMEOUT: "10s", OEN_LOOKUP_SETTLE: "5m" }, `OEN_REQUEST_TIMEOUT must be at least 30s ${R} (Oen cuts a request at 29 s)`],
   [{ OEN_LOOKUP_SETTLE: "1s" }, `OEN_LOOKUP_SETTLE must be at least OEN_REQUEST_TIMEOUT plus 1m ${R}`],
+  [{ OEN_CHARGE_RATE: "1001" }, `OEN_CHARGE_RATE must be at most 1000 ${R} (Oen publishes no rate limit: agree a higher one with Oen first)`],
+  [{ AUDIT_LOG_RETENTION: "364d" }, `AUDIT_LOG_RETENTION must be at least 365d ${R} (a yearly audit reads a year of card token access)`],
   [{ OEN_REQUEST_TIMEOUT: "35s", OEN_LOOKUP_SETTLE: "94s" }, `OEN_LOOKUP_SETTLE must be at least OEN_REQUEST_TIMEOUT plus 1m ${R}`],
   [{ PUBLIC_URL: undefined }, `PUBLIC_URL is required ${R}`],
   [{ PUBLIC_URL: "http://billing.example.com" }, `PUBLIC_URL must be an https URL that customers reach (not localhost) ${R}`],
@@ -208,6 +210,10 @@ describe("loadConfig", () => {
     [{ NOTIFICATION_CONCURRENCY: "2.5" }, /^NOTIFICATION_CONCURRENCY must be an integer/],
     [{ LOOKUP_CONCURRENCY: "-1" }, /^LOOKUP_CONCURRENCY must be an integer/],
     [{ LOG_FORMAT: "xml" }, /^LOG_FORMAT must be json or pretty/],
+    [{ OEN_CHARGE_RATE: "10001" }, /^OEN_CHARGE_RATE must be an integer from 1 to 10000/],
+    [{ PLATFORM_EVENTS_RETENTION: "0d" }, /^PLATFORM_EVENTS_RETENTION must be longer than 0$/],
+    [{ PLATFORM_EVENTS_RETENTION: "a month" }, /^PLATFORM_EVENTS_RETENTION must be a duration/],
+    [{ AUDIT_LOG_RETENTION: "0s" }, /^AUDIT_LOG_RETENTION must be longer than 0$/],
   ])("stops with one line naming a malformed setting: %j", (change, message) => {
     const problems = problemsOf({ ...real, ...change });
     expect(problems).toHaveLength(1);
@@ -224,7 +230,18 @@ describe("loadConfig", () => {
     const config = loadConfig({ CHARGE_CONCURRENCY: "3", LOOKUP_CONCURRENCY: "2", WEBHOOK_CONCURRENCY: "7", NOTIFICATION_CONCURRENCY: "9", OEN_CHARGE_RATE: "4", OEN_LOOKUP_RATE: "1" });
     expect(config.concurrency).toEqual({ charges: 3, lookups: 2, webhooks: 7, notifications: 9 });
     expect(config.oen).toMatchObject({ chargeRatePerSecond: 4, lookupRatePerSecond: 1 });
-    expect(loadConfig({}).concurrency).toEqual({ charges: 10, lookups: 5, webhooks: 5, notifications: 5 });
+    expect(loadConfig({}).concurrency).toEqual({ charges: 50, lookups: 5, webhooks: 5, notifications: 5 });
+    // 100,000 renewals due at once are charged in about 33 minutes (README, "Charge rate and concurrency").
+    expect(loadConfig({}).oen).toMatchObject({ chargeRatePerSecond: 50, lookupRatePerSecond: 5 });
+    // A simulator's token may go as fast as a benchmark needs; a real one is capped.
+    expect(loadConfig({ OEN_API_TOKEN: "sim-bench", OEN_CHARGE_RATE: "10000" }).oen.chargeRatePerSecond).toBe(10_000);
+    expect(loadConfig({ ...real, OEN_CHARGE_RATE: "1000" }).oen.chargeRatePerSecond).toBe(1_000);
+  });
+
+  it("reads the retention of platform events and audit rows, with their defaults", () => {
+    expect(loadConfig({}).retention).toEqual({ platformEventsMs: 30 * 86_400_000, auditLogMs: 400 * 86_400_000 });
+    expect(loadConfig({ PLATFORM_EVENTS_RETENTION: "7d", AUDIT_LOG_RETENTION: "1d" }).retention).toEqual({ platformEventsMs: 7 * 86_400_000, auditLogMs: 86_400_000 });
+    expect(loadConfig({ ...real, AUDIT_LOG_RETENTION: "365d" }).retention.auditLogMs).toBe(365 * 86_400_000);
   });
 
   it("reads TRUST_PROXY as proxy addresses", () => {

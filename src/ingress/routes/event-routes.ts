@@ -73,7 +73,8 @@ export async function eventRoutes(app: FastifyInstance, deps: Deps) {
       preValidation: integerQuery("limit"),
       schema: {
         summary: "Platform events, newest first, with their delivery status and attempts",
-        description: "Pass the answer's nextCursor as cursor for the next page (null: no more).",
+        description:
+          "Pass the answer's nextCursor as cursor for the next page (null: no more). Lists the events kept: each is deleted PLATFORM_EVENTS_RETENTION (default 30 days) after it was delivered or given up, or, while no platform webhook URL is configured, after it happened; one still being retried is kept.",
         operationId: "listEvents",
         tags: ["events"],
         querystring: listQuery,

@@ -1,0 +1,27 @@
+import { pruneAuditLog } from "../audit/prune-audit-log.ts";
+import type { Deps } from "../deps.ts";
+import { prunePlatformEvents } from "../events/prune-platform-events.ts";
+import { pruneIdempotencyKeys } from "../ingress/idempotency.ts";
+
+/** Rows one retention step deleted, by table. */
+export interface PrunedRows {
+  platformEvents: number;
+  auditLog: number;
+  idempotencyKeys: number;
+}
+
+/**
+ * The sweep's retention step: one bounded batch of each table's rows past its retention at
+ * `at` (platform events, audit rows, idempotency keys; the webhook inbox's runs with its
+ * relay). Retention is real time, not the billing clock: a sandbox whose test clock jumps a
+ * year deletes nothing (Stripe's test clocks keep events the same way); the memory benchmark
+ * passes a later `at`. What the charge ledger holds is never deleted: charge attempts and
+ * refunds prove what was charged and stay with their invoice.
+ */
+export async function pruneExpired(deps: Pick<Deps, "db" | "config">, at: Date = new Date()): Promise<PrunedRows> {
+  return {
+    platformEvents: await prunePlatformEvents(deps, at),
+    auditLog: await pruneAuditLog(deps, at),
+    idempotencyKeys: await pruneIdempotencyKeys(deps.db, at),
+  };
+}
