@@ -1,5 +1,6 @@
 import type { Logger } from "../log.ts";
 import { metrics, type OenResult } from "../metrics/metrics.ts";
+import type { OenFetch } from "./node-http-fetch.ts";
 
 /** What one HTTP exchange with Oen gave: an answer (JSON or not), or no answer at all. */
 export type OenExchange =
@@ -10,7 +11,7 @@ export type OenExchange =
 export interface OenTransport {
   apiUrl: string;
   apiToken: string;
-  fetch: typeof fetch;
+  fetch: OenFetch;
   logger: Logger;
 }
 
