@@ -18,6 +18,8 @@ export interface Config {
   /** Base URL this service is reachable at (links in emails, simulator webhooks). */
   publicUrl: string;
   databaseUrl: string;
+  /** Connections each process keeps to Postgres at most. */
+  databasePoolSize: number;
   redisUrl: string;
   queuePrefix: string;
   oen: {
@@ -214,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: read.trustProxy("TRUST_PROXY"),
     publicUrl,
     databaseUrl: read.string("DATABASE_URL", production ? undefined : "postgres://postgres@127.0.0.1:5432/postgres"),
+    databasePoolSize: read.integer("DATABASE_POOL_SIZE", 20, 1, 500),
     redisUrl: read.string("REDIS_URL", production ? undefined : "redis://127.0.0.1:6379"),
     queuePrefix: read.string("QUEUE_PREFIX", "{oen-billing}"),
     oen: {

@@ -206,6 +206,7 @@ describe("loadConfig", () => {
     [{ WEBHOOK_INBOX_RETENTION: "forever" }, /^WEBHOOK_INBOX_RETENTION must be a duration/],
     [{ WEBHOOK_EVENTS_RETENTION: "-1d" }, /^WEBHOOK_EVENTS_RETENTION must be a duration/],
     [{ CHARGE_CONCURRENCY: "0" }, /^CHARGE_CONCURRENCY must be an integer from 1 to 1000/],
+    [{ DATABASE_POOL_SIZE: "0" }, /^DATABASE_POOL_SIZE must be an integer from 1 to 500/],
     [{ WEBHOOK_CONCURRENCY: "many" }, /^WEBHOOK_CONCURRENCY must be an integer/],
     [{ NOTIFICATION_CONCURRENCY: "2.5" }, /^NOTIFICATION_CONCURRENCY must be an integer/],
     [{ LOOKUP_CONCURRENCY: "-1" }, /^LOOKUP_CONCURRENCY must be an integer/],
@@ -231,6 +232,7 @@ describe("loadConfig", () => {
     expect(config.concurrency).toEqual({ charges: 3, lookups: 2, webhooks: 7, notifications: 9 });
     expect(config.oen).toMatchObject({ chargeRatePerSecond: 4, lookupRatePerSecond: 1 });
     expect(loadConfig({}).concurrency).toEqual({ charges: 50, lookups: 5, webhooks: 5, notifications: 5 });
+    expect([loadConfig({}).databasePoolSize, loadConfig({ DATABASE_POOL_SIZE: "40" }).databasePoolSize]).toEqual([20, 40]);
     // 100,000 renewals due at once are charged in about 33 minutes (README, "Charge rate and concurrency").
     expect(loadConfig({}).oen).toMatchObject({ chargeRatePerSecond: 50, lookupRatePerSecond: 5 });
     // A simulator's token may go as fast as a benchmark needs; a real one is capped.
