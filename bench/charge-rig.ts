@@ -30,6 +30,8 @@ export interface ChargeRun {
   /** CPU of the service process, and of Postgres (every process of a private cluster, else the database's backends). */
   workerCpuMsPerCharge: number;
   postgresCpuMsPerCharge: number;
+  /** The same by kind of Postgres process (backends, autovacuum, WAL writer, …), per charge. */
+  postgresCpuByKind: Record<string, number>;
   /** pg_stat_statements of the database (null without it), and the queries the service process sent. */
   statementsPerCharge: number | null;
   queriesPerCharge: number;
@@ -104,6 +106,7 @@ export async function runCharges(rig: ChargeRig, count: number): Promise<ChargeR
   const after = await waitForCompletions(rig.worker, before.completed, count, 120_000 + count * 50);
   const seconds = (performance.now() - started) / 1000;
   const postgresCpuMs = await postgresCpu.stop();
+  const postgresCpuByKind = Object.fromEntries(Object.entries(postgresCpu.byKind()).map(([kind, ms]) => [kind, ms / count]));
   const redisAfter = await redisStats(bench.redis);
   const statementsAfter = await statementsRun(bench.admin, bench.database, bench.servers.statements);
   const timesAfter = await statementTimes(bench.admin, bench.database, bench.servers.statements);
@@ -118,6 +121,7 @@ export async function runCharges(rig: ChargeRig, count: number): Promise<ChargeR
     chargesPerSecond: count / seconds,
     workerCpuMsPerCharge: (after.cpuMs - before.cpuMs) / count,
     postgresCpuMsPerCharge: postgresCpuMs / count,
+    postgresCpuByKind,
     statementsPerCharge: statementsBefore === null || statementsAfter === null ? null : (statementsAfter - statementsBefore) / count,
     queriesPerCharge: (after.io.pgQueries - before.io.pgQueries) / count,
     costliestStatements: costliestStatements(timesBefore, timesAfter, count),

@@ -62,7 +62,11 @@ try {
         baselineName: "pgbench's Postgres CPU",
         target: "≤ 1.5 ms",
         pass: cpu <= 1.5,
-        note: `worker ${fixed(run.workerCpuMsPerCharge, 3)} ms, Postgres ${fixed(run.postgresCpuMsPerCharge, 3)} ms`,
+        note: `worker ${fixed(run.workerCpuMsPerCharge, 3)} ms, Postgres ${fixed(run.postgresCpuMsPerCharge, 3)} ms (${Object.entries(run.postgresCpuByKind)
+          .filter(([, ms]) => ms > 0)
+          .sort((a, b) => b[1] - a[1])
+          .map(([kind, ms]) => `${kind} ${fixed(ms, 3)}`)
+          .join(", ")})`,
       }),
     );
     emit(

@@ -28,6 +28,20 @@ export function processRssBytes(pid: number): number | null {
 export interface CpuSampler {
   /** CPU ms the processes spent since the start (a process born meanwhile counts from 0). */
   stop(): Promise<number>;
+  /** After stop: the same CPU by kind of process (its title: "backend", "autovacuum worker", "walwriter", …). */
+  byKind(): Record<string, number>;
+}
+
+/** What a Postgres process is, from its title ("postgres: walwriter", "postgres: user db 127.0.0.1(5432) idle"). */
+function processKind(pid: number): string {
+  try {
+    const title = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+    const role = /^postgres: (.*)$/.exec(title)?.[1];
+    if (role === undefined) return "main";
+    return /^\S+ \S+ (\[local\]|[\d.:a-f]+\(\d+\))/.test(role) ? "backend" : role.replace(/ (launcher|worker).*$/, " $1").replace(/\s+\S*\d.*$/, "");
+  } catch {
+    return "gone";
+  }
 }
 
 /**
@@ -37,12 +51,16 @@ export interface CpuSampler {
 export async function startCpuSampler(pids: () => Promise<number[]>, intervalMs = 200): Promise<CpuSampler> {
   const first = new Map<number, number>();
   const last = new Map<number, number>();
+  const kinds = new Map<number, string>();
   let sampling = Promise.resolve();
   const sample = async (initial: boolean) => {
     for (const pid of await pids()) {
       const cpu = processCpuMs(pid);
       if (cpu === null) continue;
-      if (!first.has(pid)) first.set(pid, initial ? cpu : 0);
+      if (!first.has(pid)) {
+        first.set(pid, initial ? cpu : 0);
+        kinds.set(pid, processKind(pid));
+      }
       last.set(pid, cpu);
     }
   };
@@ -58,6 +76,11 @@ export async function startCpuSampler(pids: () => Promise<number[]>, intervalMs 
       let total = 0;
       for (const [pid, cpu] of last) total += cpu - first.get(pid)!;
       return total;
+    },
+    byKind() {
+      const totals: Record<string, number> = {};
+      for (const [pid, cpu] of last) totals[kinds.get(pid)!] = (totals[kinds.get(pid)!] ?? 0) + cpu - first.get(pid)!;
+      return totals;
     },
   };
 }
