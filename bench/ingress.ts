@@ -32,6 +32,8 @@ interface Load {
   p99: number;
   failures: number;
   cpuMs: number;
+  pgQueries: number;
+  redisCommands: number;
 }
 
 async function load(target: BenchChild, seconds: number): Promise<Load> {
@@ -45,7 +47,7 @@ async function load(target: BenchChild, seconds: number): Promise<Load> {
     requests: [{ setupRequest: (request) => ({ ...request, body: tokenWebhook() }) }],
   });
   const after = await target.probe();
-  return { requests: result.requests.total, seconds: result.duration, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts, cpuMs: after.cpuMs - before.cpuMs };
+  return { requests: result.requests.total, seconds: result.duration, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts, cpuMs: after.cpuMs - before.cpuMs, pgQueries: after.io.pgQueries - before.io.pgQueries, redisCommands: after.io.redisCommands - before.io.redisCommands };
 }
 
 const sum = (loads: Load[], pick: (l: Load) => number) => loads.reduce((total, l) => total + pick(l), 0);
@@ -74,6 +76,7 @@ try {
     const rps = (loads: Load[]) => sum(loads, (l) => l.requests) / sum(loads, (l) => l.seconds);
     const p99 = (loads: Load[]) => sum(loads, (l) => l.p99) / loads.length;
     const cpu = (loads: Load[]) => sum(loads, (l) => l.cpuMs) / sum(loads, (l) => l.requests);
+    const perRequest = (pick: (l: Load) => number) => (sum(ours, pick) / sum(ours, (l) => l.requests)).toFixed(2);
     const failures = sum(ours, (l) => l.failures);
     const kept = Number((await sql<{ n: string }>`select count(*) as n from webhook_inbox`.execute(bench.db)).rows[0]!.n);
     const ratio = rps(ours) / rps(theirs);
@@ -87,7 +90,7 @@ try {
         baselineName: "Fastify + pg INSERT + BullMQ add",
         target: "≥ 1.0× baseline",
         pass: ratio >= 1 && failures === 0,
-        note: `ingress process CPU ${cpu(ours).toFixed(3)} ms per request (baseline ${cpu(theirs).toFixed(3)} ms); ${failures} failed requests; ${kept.toLocaleString()} kept in webhook_inbox`,
+        note: `ingress process CPU ${cpu(ours).toFixed(3)} ms per request (baseline ${cpu(theirs).toFixed(3)} ms); per request ${perRequest((l) => l.pgQueries)} Postgres statements and ${perRequest((l) => l.redisCommands)} Redis commands; ${failures} failed requests; ${kept.toLocaleString()} kept in webhook_inbox`,
       }),
       row({
         benchmark: BENCHMARK,

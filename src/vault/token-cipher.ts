@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { Keyring } from "./keyring.ts";
+import { secretKey } from "./secret-key.ts";
 
 /** A card token at rest: AES-256-GCM, with the id of the key that sealed it. */
 export interface SealedToken {
@@ -56,7 +57,7 @@ function isUnbound(sealed: Pick<SealedToken, "ciphertext">): boolean {
 function seal(keyring: Keyring, token: string, aad: Buffer): SealedToken {
   const key = keyring.keys.get(keyring.primaryId)!;
   const iv = randomBytes(12);
-  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  const cipher = createCipheriv("aes-256-gcm", secretKey(key), iv);
   cipher.setAAD(aad);
   const body = Buffer.concat([cipher.update(token, "utf8"), cipher.final()]);
   return { keyId: keyring.primaryId, ciphertext: BOUND_PREFIX + Buffer.concat([iv, body, cipher.getAuthTag()]).toString("base64") };
@@ -68,7 +69,7 @@ function open(keyring: Keyring, sealed: SealedToken, aad: Buffer): string {
   const unbound = isUnbound(sealed);
   const raw = Buffer.from(unbound ? sealed.ciphertext : sealed.ciphertext.slice(BOUND_PREFIX.length), "base64");
   if (raw.length < 12 + 16 + 1) throw new TokenDecryptionError("sealed token is truncated");
-  const decipher = createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
+  const decipher = createDecipheriv("aes-256-gcm", secretKey(key), raw.subarray(0, 12));
   decipher.setAAD(unbound ? LEGACY_AAD : aad);
   decipher.setAuthTag(raw.subarray(raw.length - 16));
   try {

@@ -1,17 +1,13 @@
 import { createHmac } from "node:crypto";
-import type { Redis } from "ioredis";
 import type { Clock } from "../clock.ts";
-import type { Db } from "../db/connect.ts";
-import type { CheckoutSession } from "../db/database.ts";
 import type { Logger } from "../log.ts";
 import { jobIds, type TokenWebhookDelivery } from "../queues/jobs.ts";
-import type { Queues } from "../queues/queues.ts";
 import { derivedKey } from "../vault/derived-key.ts";
 import type { Keyring } from "../vault/keyring.ts";
 import { sealWebhookToken } from "../vault/token-cipher.ts";
 import { cleanTokenDelivery } from "./clean-token-delivery.ts";
 import { tokenWebhookVerdict, type TokenWebhookRules } from "./token-webhook-verdict.ts";
-import { keepDeliveryInPostgres, keepDeliveryInRedis } from "./webhook-delivery-store.ts";
+import type { IngressBatches } from "./ingress-batches.ts";
 import { purposeClass, type WebhookTally } from "./webhook-tally.ts";
 
 /**
@@ -22,18 +18,13 @@ import { purposeClass, type WebhookTally } from "./webhook-tally.ts";
 export type OenWebhookBody = { purpose: string; id?: string } & Record<string, unknown>;
 
 export interface AcceptDeps {
-  queues: Pick<Queues, "webhooks">;
-  /** The producer connection the queues use (the delivery's Redis copy goes there too). */
-  redis: Redis;
-  queuePrefix: string;
-  db: Db;
+  /** The page lookup and the two stores, shared with the webhooks arriving at the same time. */
+  batches: IngressBatches;
   keyring: Keyring;
   clock: Clock;
   rules: TokenWebhookRules;
   tally: WebhookTally;
   logger: Pick<Logger, "warn" | "error">;
-  /** False while the queue's Redis connection is known to be down: go straight to Postgres. */
-  queueConnected: () => boolean;
 }
 
 export type AcceptOutcome =
@@ -83,7 +74,7 @@ export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody, s
   }
   const { id, merchantId, customId, success, token, paymentInfo, message } = body;
   const delivery = cleanTokenDelivery({ kind: "token", checkoutId: id, merchantId, customId, success, last4: paymentInfo, message, sealedToken: null, receivedAt: deps.clock.now().toISOString() });
-  const session = await withTimeout(findSession(deps.db, delivery.checkoutId), "Postgres", LOOKUP_TIMEOUT_MS).catch((error: Error) => {
+  const session = await withTimeout(deps.batches.findPage(delivery.checkoutId), "Postgres", LOOKUP_TIMEOUT_MS).catch((error: Error) => {
     deps.logger.warn({ checkoutId: delivery.checkoutId, err: error.message }, "cannot tell whether the webhook's page is ours (Postgres); storing it in Redis");
     return null;
   });
@@ -102,17 +93,11 @@ export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody, s
   return { kind: "stored", jobId, stored: await store(deps, jobId, sealed) };
 }
 
-async function findSession(db: Db, checkoutId: string): Promise<Pick<CheckoutSession, "status" | "custom_id" | "expires_at"> | undefined> {
-  return db.selectFrom("checkout_sessions").select(["status", "custom_id", "expires_at"]).where("id", "=", checkoutId).executeTakeFirst();
-}
-
 async function store(deps: AcceptDeps, jobId: string, delivery: TokenWebhookDelivery): Promise<Array<"queue" | "postgres">> {
-  const queue = async () => {
-    if (!deps.queueConnected()) throw new Error("Redis is not connected");
-    await keepDeliveryInRedis(deps.redis, deps.queuePrefix, jobId, delivery);
-    await deps.queues.webhooks.add("token", { kind: "token", checkoutId: delivery.checkoutId }, { jobId });
-  };
-  const [queued, kept] = await Promise.allSettled([withTimeout(queue(), "Redis", STORE_TIMEOUT_MS), withTimeout(keepDeliveryInPostgres(deps.db, jobId, delivery), "Postgres", STORE_TIMEOUT_MS)]);
+  const [queued, kept] = await Promise.allSettled([
+    withTimeout(deps.batches.queueInRedis({ jobId, delivery }), "Redis", STORE_TIMEOUT_MS),
+    withTimeout(deps.batches.keepInPostgres({ jobId, delivery }), "Postgres", STORE_TIMEOUT_MS),
+  ]);
   const stored = [...(queued.status === "fulfilled" ? ["queue" as const] : []), ...(kept.status === "fulfilled" ? ["postgres" as const] : [])];
   const reason = (result: PromiseSettledResult<unknown>) => (result.status === "rejected" ? (result.reason as Error).message : null);
   if (stored.length === 0) {

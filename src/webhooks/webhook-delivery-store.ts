@@ -8,14 +8,34 @@ export const webhookDeliveryKey = (prefix: string, jobId: string) => `${prefix}:
 // Outlives the job's own retries through a Postgres outage (20 attempts from 1 s, doubling: about 12 days).
 const KEEP_IN_REDIS_S = 14 * 86_400;
 
-/** Keeps a delivery in Redis, for the worker, until it was applied; written before its job. */
-export async function keepDeliveryInRedis(redis: Redis, prefix: string, jobId: string, delivery: TokenWebhookDelivery): Promise<void> {
-  await redis.set(webhookDeliveryKey(prefix, jobId), JSON.stringify(delivery), "EX", KEEP_IN_REDIS_S);
+/** A delivery and the id of the job that names it. */
+export interface KeptDelivery {
+  jobId: string;
+  delivery: TokenWebhookDelivery;
 }
 
-/** Keeps a delivery in Postgres until a worker applied it (the copy no Redis failure can take away); a repeat of the job adds nothing. */
-export async function keepDeliveryInPostgres(db: Db, jobId: string, delivery: TokenWebhookDelivery): Promise<void> {
-  await db.insertInto("webhook_inbox").values({ job_id: jobId, payload: JSON.stringify(delivery) }).onConflict((oc) => oc.column("job_id").doNothing()).execute();
+/**
+ * Keeps deliveries in Redis, for the worker, until they were applied; written
+ * before their jobs. One round trip for all of them; each answer says whether
+ * its own was kept (null) or the error Redis gave for it.
+ */
+export async function keepDeliveriesInRedis(redis: Redis, prefix: string, kept: KeptDelivery[]): Promise<Array<Error | null>> {
+  const pipeline = redis.pipeline();
+  for (const { jobId, delivery } of kept) pipeline.set(webhookDeliveryKey(prefix, jobId), JSON.stringify(delivery), "EX", KEEP_IN_REDIS_S);
+  const answers = (await pipeline.exec()) ?? [];
+  return kept.map((_, index) => {
+    const answer = answers[index];
+    return answer === undefined ? new Error("no answer from Redis for the delivery") : answer[0];
+  });
+}
+
+/** Keeps deliveries in Postgres (one statement) until a worker applied them (the copy no Redis failure can take away); a repeat of a job adds nothing. */
+export async function keepDeliveriesInPostgres(db: Db, kept: KeptDelivery[]): Promise<void> {
+  await db
+    .insertInto("webhook_inbox")
+    .values(kept.map(({ jobId, delivery }) => ({ job_id: jobId, payload: JSON.stringify(delivery) })))
+    .onConflict((oc) => oc.column("job_id").doNothing())
+    .execute();
 }
 
 /**
