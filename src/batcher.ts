@@ -1,6 +1,6 @@
 /** Items collected into one call of `run`, each caller awaiting its own item's outcome. */
 export interface Batcher<In, Out> {
-  /** Resolves with the item's result once its batch ran; rejects with its batch's error, or with the item's own. */
+  /** Resolves with the item's result once its batch ran; rejects with its batch's error. */
   add(item: In): Promise<Out>;
 }
 
@@ -19,12 +19,11 @@ interface Waiting<In, Out> {
 
 /**
  * Group commit: the items added while a batch is open (at most `windowMs`, or
- * until `maxItems` came) go to one call of `run`, which answers each in order,
- * an Error for an item that failed alone. A failed or thrown `run` fails exactly
- * the items of its batch; the next batch starts fresh. Batches run side by side:
- * one in flight never holds the next back.
+ * until `maxItems` came) go to one call of `run`, which answers each, in order.
+ * A failed or thrown `run` fails exactly the items of its batch; the next batch
+ * starts fresh. Batches run side by side: one in flight never holds the next back.
  */
-export function createBatcher<In, Out>(run: (items: In[]) => Promise<Array<Out | Error>>, options: BatcherOptions): Batcher<In, Out> {
+export function createBatcher<In, Out>(run: (items: In[]) => Promise<Out[]>, options: BatcherOptions): Batcher<In, Out> {
   let open: Array<Waiting<In, Out>> = [];
   let closing: { cancel(): void } | null = null;
 
@@ -33,16 +32,15 @@ export function createBatcher<In, Out>(run: (items: In[]) => Promise<Array<Out |
     closing = null;
     const batch = open;
     open = [];
-    const settle = (results: Array<Out | Error>) => {
-      batch.forEach((waiting, index) => {
-        const result = index < results.length ? results[index]! : new Error(`the batch answered ${results.length} of ${batch.length} items`);
-        if (result instanceof Error) waiting.reject(result);
-        else waiting.resolve(result);
-      });
+    const fail = (error: unknown) => {
+      for (const waiting of batch) waiting.reject(error instanceof Error ? error : new Error(String(error)));
     };
     Promise.resolve()
       .then(() => run(batch.map((waiting) => waiting.item)))
-      .then(settle, (error: unknown) => settle(batch.map(() => (error instanceof Error ? error : new Error(String(error))))));
+      .then((results) => {
+        if (results.length !== batch.length) return fail(new Error(`the batch answered ${results.length} of ${batch.length} items`));
+        batch.forEach((waiting, index) => waiting.resolve(results[index]!));
+      }, fail);
   };
 
   return {

@@ -56,9 +56,10 @@ export class WebhookNotStoredError extends Error {
  * recent: tokenWebhookVerdict) is made durable before we answer 2xx
  * (invariant 2): to Postgres (webhook_inbox, the copy no Redis failure can take
  * away) and to Redis (the delivery under the key its job names, and the job,
- * which holds ids only), both at once; one is enough. Its token is sealed here
- * for that page, so it never enters a store in cleartext nor opens for another
- * page. Anything else (a forgery, junk, a repeat about a finished page, a
+ * which holds ids only), both at once; one is enough. The page lookup and the
+ * stores are shared with the webhooks arriving together (IngressBatches), each
+ * answered on its own outcome. Its token is sealed here for that page, so it
+ * never enters a store in cleartext nor opens for another page. Anything else (a forgery, junk, a repeat about a finished page, a
  * purpose we do not act on) stores nothing: it is counted and sampled
  * (WebhookTally). When Postgres cannot say whether the page is ours, the
  * webhook is stored all the same (Redis, then). Throws WebhookNotStoredError

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { sql } from "kysely";
 import { createBatcher, type BatcherOptions } from "../batcher.ts";
 import type { Db } from "../db/connect.ts";
 import type { CheckoutSession } from "../db/database.ts";
@@ -12,9 +13,9 @@ export interface IngressBatches {
   /** The checkout page a webhook names; undefined when it is not ours. */
   findPage(checkoutId: string): Promise<CheckoutPage | undefined>;
   /** Resolves once Postgres keeps the delivery (webhook_inbox). */
-  keepInPostgres(kept: KeptDelivery): Promise<true>;
+  keepInPostgres(kept: KeptDelivery): Promise<void>;
   /** Resolves once Redis keeps the delivery and its job is queued. */
-  queueInRedis(kept: KeptDelivery): Promise<true>;
+  queueInRedis(kept: KeptDelivery): Promise<void>;
 }
 
 export interface IngressBatchesDeps {
@@ -27,9 +28,9 @@ export interface IngressBatchesDeps {
   queueConnected: () => boolean;
 }
 
-// The webhooks the event loop read in one turn share one statement per step (one page
-// lookup, one INSERT, one pipelined SET and one addBulk) instead of one each: a round trip,
-// a commit and the client's work per batch, not per webhook. No webhook waits for a timer.
+// The webhooks the event loop read in one turn share each step (one page lookup, one INSERT,
+// one script keeping the Redis copies, one addBulk) instead of one each: a round trip, a
+// commit and the client's work per batch, not per webhook. No webhook waits for a timer.
 const BATCH: BatcherOptions = { maxItems: 200, windowMs: 0 };
 
 /**
@@ -37,27 +38,22 @@ const BATCH: BatcherOptions = { maxItems: 200, windowMs: 0 };
  * awaits its own outcome, and a store that failed fails exactly the webhooks of
  * its batch (which may still be kept by the other store).
  */
-export function createIngressBatches(deps: IngressBatchesDeps, options: BatcherOptions = BATCH): IngressBatches {
+export function createIngressBatches(deps: IngressBatchesDeps): IngressBatches {
   const pages = createBatcher(async (checkoutIds: string[]) => {
-    const found = await deps.db
-      .selectFrom("checkout_sessions")
-      .select(["id", "status", "custom_id", "expires_at"])
-      .where((eb) => eb("id", "=", eb.fn.any(eb.val([...new Set(checkoutIds)]))))
-      .execute();
-    const byId = new Map(found.map(({ id, ...page }) => [id, page]));
+    const found = await sql<CheckoutPage & { id: string }>`select id, status, custom_id, expires_at from checkout_sessions where id = any(${checkoutIds}::text[])`.execute(deps.db);
+    const byId = new Map(found.rows.map(({ id, ...page }) => [id, page]));
     return checkoutIds.map((id) => byId.get(id));
-  }, options);
+  }, BATCH);
   const postgres = createBatcher(async (kept: KeptDelivery[]) => {
     await keepDeliveriesInPostgres(deps.db, kept);
-    return kept.map(() => true as const);
-  }, options);
+    return kept.map(() => undefined);
+  }, BATCH);
   const redis = createBatcher(async (kept: KeptDelivery[]) => {
     if (!deps.queueConnected()) throw new Error("Redis is not connected");
-    // Each job only after its delivery: a job never names a delivery Redis does not have.
-    const errors = await keepDeliveriesInRedis(deps.redis, deps.queuePrefix, kept);
-    const queued = kept.filter((_, index) => errors[index] === null);
-    if (queued.length > 0) await deps.queues.webhooks.addBulk(queued.map(({ jobId, delivery }) => ({ name: "token", data: { kind: "token", checkoutId: delivery.checkoutId }, opts: { jobId } })));
-    return errors.map((error) => error ?? (true as const));
-  }, options);
+    // The jobs only after their deliveries: a job never names a delivery Redis does not have.
+    await keepDeliveriesInRedis(deps.redis, deps.queuePrefix, kept);
+    await deps.queues.webhooks.addBulk(kept.map(({ jobId, delivery }) => ({ name: "token", data: { kind: "token", checkoutId: delivery.checkoutId }, opts: { jobId } })));
+    return kept.map(() => undefined);
+  }, BATCH);
   return { findPage: pages.add, keepInPostgres: postgres.add, queueInRedis: redis.add };
 }

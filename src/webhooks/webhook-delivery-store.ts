@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { sql } from "kysely";
 import type { Db } from "../db/connect.ts";
 import type { TokenWebhookDelivery } from "../queues/jobs.ts";
 
@@ -14,28 +15,24 @@ export interface KeptDelivery {
   delivery: TokenWebhookDelivery;
 }
 
+// One command for a batch: KEYS the deliveries' keys, ARGV[1] how long to keep them, then each key's delivery.
+const KEEP_ALL_LUA = `for i, key in ipairs(KEYS) do redis.call("SET", key, ARGV[i + 1], "EX", ARGV[1]) end return #KEYS`;
+
 /**
  * Keeps deliveries in Redis, for the worker, until they were applied; written
- * before their jobs. One round trip for all of them; each answer says whether
- * its own was kept (null) or the error Redis gave for it.
+ * before their jobs. One command for all of them (their keys share the
+ * prefix's hash tag, so one slot in a cluster).
  */
-export async function keepDeliveriesInRedis(redis: Redis, prefix: string, kept: KeptDelivery[]): Promise<Array<Error | null>> {
-  const pipeline = redis.pipeline();
-  for (const { jobId, delivery } of kept) pipeline.set(webhookDeliveryKey(prefix, jobId), JSON.stringify(delivery), "EX", KEEP_IN_REDIS_S);
-  const answers = (await pipeline.exec()) ?? [];
-  return kept.map((_, index) => {
-    const answer = answers[index];
-    return answer === undefined ? new Error("no answer from Redis for the delivery") : answer[0];
-  });
+export async function keepDeliveriesInRedis(redis: Redis, prefix: string, kept: KeptDelivery[]): Promise<void> {
+  await redis.eval(KEEP_ALL_LUA, kept.length, ...kept.map(({ jobId }) => webhookDeliveryKey(prefix, jobId)), KEEP_IN_REDIS_S, ...kept.map(({ delivery }) => JSON.stringify(delivery)));
 }
 
-/** Keeps deliveries in Postgres (one statement) until a worker applied them (the copy no Redis failure can take away); a repeat of a job adds nothing. */
+/** Keeps deliveries in Postgres, in one statement, until a worker applied them (the copy no Redis failure can take away); a repeat of a job adds nothing. */
 export async function keepDeliveriesInPostgres(db: Db, kept: KeptDelivery[]): Promise<void> {
-  await db
-    .insertInto("webhook_inbox")
-    .values(kept.map(({ jobId, delivery }) => ({ job_id: jobId, payload: JSON.stringify(delivery) })))
-    .onConflict((oc) => oc.column("job_id").doNothing())
-    .execute();
+  // Two array parameters whatever the batch's size: the statement is built and sent the same for 1 or 200.
+  await sql`insert into webhook_inbox (job_id, payload)
+            select * from unnest(${kept.map(({ jobId }) => jobId)}::text[], ${kept.map(({ delivery }) => JSON.stringify(delivery))}::jsonb[])
+            on conflict (job_id) do nothing`.execute(db);
 }
 
 /**

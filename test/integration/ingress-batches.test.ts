@@ -1,11 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
-import { sql, type KyselyPlugin } from "kysely";
+import { Kysely, PostgresDialect, sql } from "kysely";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultDunningPolicy } from "../../src/billing/dunning-policy.ts";
 import { systemClock } from "../../src/clock.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createDb, type Db } from "../../src/db/connect.ts";
+import type { Database } from "../../src/db/database.ts";
 import type { Deps } from "../../src/deps.ts";
 import { buildApp } from "../../src/ingress/build-app.ts";
 import { silentLogger } from "../../src/log.ts";
@@ -29,17 +31,11 @@ const CUSTOM_ID = "sub_b.subscribe.r";
 const webhook = (n: number) => ({ purpose: "token", id: pageId(n), transactionId: pageId(n), merchantId: "sandbox", success: true, token: `card-token-${n}`, paymentInfo: "4242", customId: CUSTOM_ID });
 const delivery = (n: number): TokenWebhookDelivery => ({ kind: "token", checkoutId: pageId(n), merchantId: "sandbox", customId: CUSTOM_ID, success: true, last4: "4242", message: null, sealedToken: null, receivedAt: new Date().toISOString() });
 
-/** The database, with the kind of every statement it runs recorded. */
-function counting(db: Db): { db: Db; statements: string[] } {
+/** A client of the database that records the first word of every statement it sends. */
+function counting(url: string): { db: Db; statements: string[] } {
   const statements: string[] = [];
-  const plugin: KyselyPlugin = {
-    transformQuery: ({ node }) => {
-      statements.push(node.kind);
-      return node;
-    },
-    transformResult: async ({ result }) => result,
-  };
-  return { db: db.withPlugin(plugin), statements };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 2 }) }), log: (event) => void statements.push(event.query.sql.trim().split(/\s/)[0]!.toLowerCase()) });
+  return { db, statements };
 }
 
 describe("the ingress' batched reads and writes", () => {
@@ -92,22 +88,24 @@ describe("the ingress' batched reads and writes", () => {
 
   it("looks up the pages of concurrent webhooks in one statement, each answered its own page", async () => {
     const { redis, queues, prefix } = queuesOn(testRedisUrl());
-    const { db, statements } = counting(database.db);
+    const { db, statements } = counting(database.url);
+    closers.push(() => db.destroy());
     const batches = createIngressBatches({ db, queues, redis, queuePrefix: prefix, queueConnected: () => true });
     const pages = await Promise.all([0, 1, 2, 1, 99].map((n) => batches.findPage(pageId(n))));
     expect(pages.map((page) => page?.custom_id)).toEqual([CUSTOM_ID, CUSTOM_ID, CUSTOM_ID, CUSTOM_ID, undefined]);
     expect(pages[0]).toEqual({ status: "open", custom_id: CUSTOM_ID, expires_at: expect.any(Date) });
-    expect(statements).toEqual(["SelectQueryNode"]);
+    expect(statements).toEqual(["select"]);
   });
 
   it("keeps concurrent deliveries, a repeat among them, each once: one INSERT, one job and one Redis copy each", async () => {
     const { redis, queues, prefix } = queuesOn(testRedisUrl());
     await queues.webhooks.waitUntilReady();
-    const { db, statements } = counting(database.db);
+    const { db, statements } = counting(database.url);
+    closers.push(() => db.destroy());
     const batches = createIngressBatches({ db, queues, redis, queuePrefix: prefix, queueConnected: () => redis.status === "ready" });
     const kept = [...range(0, 10), 3].map((n) => ({ jobId: `oen-token-${pageId(n)}-batch`, delivery: delivery(n) }));
     await Promise.all(kept.flatMap((entry) => [batches.keepInPostgres(entry), batches.queueInRedis(entry)]));
-    expect(statements).toEqual(["InsertQueryNode"]);
+    expect(statements).toEqual(["insert"]);
     expect(await inboxRows(range(0, 10))).toHaveLength(10);
     const jobs = await queues.webhooks.getJobs(["waiting"]);
     expect(jobs.map((job) => job.id).sort()).toEqual(range(0, 10).map((n) => `oen-token-${pageId(n)}-batch`));
@@ -119,12 +117,13 @@ describe("the ingress' batched reads and writes", () => {
     await sql`create function refuse_inbox() returns trigger language plpgsql as $$ begin raise exception 'the inbox refuses rows (test)'; end $$`.execute(database.db);
     await sql`create trigger refuse_inbox before insert on webhook_inbox for each row execute function refuse_inbox()`.execute(database.db);
     try {
-      const { db, statements } = counting(database.db);
+      const { db, statements } = counting(database.url);
+      closers.push(() => db.destroy());
       const { app, queues, redis, prefix } = await ingress(testRedisUrl(), db);
       const pages = range(0, 20);
       expect(await postAll(app, pages)).toEqual(pages.map(() => 200));
       // One lookup and one INSERT for all twenty: the refused INSERT failed the whole batch in Postgres, and Redis kept each.
-      expect(statements).toEqual(["SelectQueryNode", "InsertQueryNode"]);
+      expect(statements).toEqual(["select", "insert"]);
       expect(await inboxRows(pages)).toEqual([]);
       const jobs = await queues.webhooks.getJobs(["waiting"]);
       expect(jobs).toHaveLength(pages.length);
