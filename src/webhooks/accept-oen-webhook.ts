@@ -32,19 +32,7 @@ export type AcceptOutcome =
   /** Nothing stored: counted (and perhaps sampled) as what it was. */
   | { kind: "counted"; outcome: "rejected" | "duplicate" | "ignored"; reason: string };
 
-// Oen waits 10 s per try: the page lookup and each store get a few seconds. A write that
-// completes after its timeout is harmless: the relay reuses the same job id.
-const LOOKUP_TIMEOUT_MS = 1_500;
-const STORE_TIMEOUT_MS = 3_000;
 const JOB_ID_DIGEST = "oen-webhook-job-id";
-
-function withTimeout<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from ${what} within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export class WebhookNotStoredError extends Error {
   override name = "WebhookNotStoredError";
@@ -75,7 +63,7 @@ export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody, s
   }
   const { id, merchantId, customId, success, token, paymentInfo, message } = body;
   const delivery = cleanTokenDelivery({ kind: "token", checkoutId: id, merchantId, customId, success, last4: paymentInfo, message, sealedToken: null, receivedAt: deps.clock.now().toISOString() });
-  const session = await withTimeout(deps.batches.findPage(delivery.checkoutId), "Postgres", LOOKUP_TIMEOUT_MS).catch((error: Error) => {
+  const session = await deps.batches.findPage(delivery.checkoutId).catch((error: Error) => {
     deps.logger.warn({ checkoutId: delivery.checkoutId, err: error.message }, "cannot tell whether the webhook's page is ours (Postgres); storing it in Redis");
     return null;
   });
@@ -95,10 +83,7 @@ export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody, s
 }
 
 async function store(deps: AcceptDeps, jobId: string, delivery: TokenWebhookDelivery): Promise<Array<"queue" | "postgres">> {
-  const [queued, kept] = await Promise.allSettled([
-    withTimeout(deps.batches.queueInRedis({ jobId, delivery }), "Redis", STORE_TIMEOUT_MS),
-    withTimeout(deps.batches.keepInPostgres({ jobId, delivery }), "Postgres", STORE_TIMEOUT_MS),
-  ]);
+  const [queued, kept] = await Promise.allSettled([deps.batches.queueInRedis({ jobId, delivery }), deps.batches.keepInPostgres({ jobId, delivery })]);
   const stored = [...(queued.status === "fulfilled" ? ["queue" as const] : []), ...(kept.status === "fulfilled" ? ["postgres" as const] : [])];
   const reason = (result: PromiseSettledResult<unknown>) => (result.status === "rejected" ? (result.reason as Error).message : null);
   if (stored.length === 0) {
