@@ -28,7 +28,8 @@ export interface AcceptDeps {
 }
 
 export type AcceptOutcome =
-  | { kind: "stored"; jobId: string; stored: Array<"queue" | "postgres"> }
+  /** storedIn: the store that kept it first (the other may still be writing it). */
+  | { kind: "stored"; jobId: string; storedIn: "queue" | "postgres" }
   /** Nothing stored: counted (and perhaps sampled) as what it was. */
   | { kind: "counted"; outcome: "rejected" | "duplicate" | "ignored"; reason: string };
 
@@ -44,10 +45,11 @@ export class WebhookNotStoredError extends Error {
  * recent: tokenWebhookVerdict) is made durable before we answer 2xx
  * (invariant 2): to Postgres (webhook_inbox, the copy no Redis failure can take
  * away) and to Redis (the delivery under the key its job names, and the job,
- * which holds ids only), both at once; one is enough. The page lookup and the
- * stores are shared with the webhooks arriving together (IngressBatches), each
- * answered on its own outcome. Its token is sealed here for that page, so it
- * never enters a store in cleartext nor opens for another page. Anything else (a forgery, junk, a repeat about a finished page, a
+ * which holds ids only), both at once; the first to keep it is enough. The
+ * page lookup and the stores are shared with the webhooks arriving together
+ * (IngressBatches), each answered on its own outcome. Its token is sealed here
+ * for that page, so it never enters a store in cleartext nor opens for another
+ * page. Anything else (a forgery, junk, a repeat about a finished page, a
  * purpose we do not act on) stores nothing: it is counted and sampled
  * (WebhookTally). When Postgres cannot say whether the page is ours, the
  * webhook is stored all the same (Redis, then). Throws WebhookNotStoredError
@@ -79,19 +81,25 @@ export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody, s
   // Readable in Bull Board, but only characters a job id may hold: the digest keeps it unique.
   const label = delivery.checkoutId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
   const jobId = jobIds.tokenWebhook(label, contentDigest(deps.keyring, [id, merchantId, customId, success, token, paymentInfo, message]));
-  return { kind: "stored", jobId, stored: await store(deps, jobId, sealed) };
+  return { kind: "stored", jobId, storedIn: await store(deps, jobId, sealed) };
 }
 
-async function store(deps: AcceptDeps, jobId: string, delivery: TokenWebhookDelivery): Promise<Array<"queue" | "postgres">> {
-  const [queued, kept] = await Promise.allSettled([deps.batches.queueInRedis({ jobId, delivery }), deps.batches.keepInPostgres({ jobId, delivery })]);
-  const stored = [...(queued.status === "fulfilled" ? ["queue" as const] : []), ...(kept.status === "fulfilled" ? ["postgres" as const] : [])];
+// Whichever store keeps it first is enough to answer (invariant 2); the other goes on writing
+// meanwhile (its own timeout bounds it), and is logged when it failed.
+async function store(deps: AcceptDeps, jobId: string, delivery: TokenWebhookDelivery): Promise<"queue" | "postgres"> {
+  const queued = deps.batches.queueInRedis({ jobId, delivery }).then(() => "queue" as const);
+  const kept = deps.batches.keepInPostgres({ jobId, delivery }).then(() => "postgres" as const);
   const reason = (result: PromiseSettledResult<unknown>) => (result.status === "rejected" ? (result.reason as Error).message : null);
-  if (stored.length === 0) {
-    deps.logger.error({ jobId, redis: reason(queued), postgres: reason(kept) }, "webhook could not be stored anywhere; answering 503 so Oen retries");
+  void Promise.allSettled([queued, kept]).then(([redis, postgres]) => {
+    if ((redis.status === "rejected") !== (postgres.status === "rejected")) deps.logger.warn({ jobId, redis: reason(redis), postgres: reason(postgres) }, "webhook kept in one store only");
+  });
+  try {
+    return await Promise.any([queued, kept]);
+  } catch (error) {
+    const [redis, postgres] = (error as AggregateError).errors as Error[];
+    deps.logger.error({ jobId, redis: redis?.message, postgres: postgres?.message }, "webhook could not be stored anywhere; answering 503 so Oen retries");
     throw new WebhookNotStoredError("neither Redis nor Postgres accepted the webhook");
   }
-  if (stored.length === 1) deps.logger.warn({ jobId, stored, redis: reason(queued), postgres: reason(kept) }, "webhook kept in one store only");
-  return stored;
 }
 
 /**

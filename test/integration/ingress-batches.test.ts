@@ -17,7 +17,7 @@ import { createQueues, type Queues } from "../../src/queues/queues.ts";
 import { createRedis } from "../../src/queues/redis.ts";
 import { createIngressBatches } from "../../src/webhooks/ingress-batches.ts";
 import { webhookDeliveryKey } from "../../src/webhooks/webhook-delivery-store.ts";
-import { TEST_KEYS } from "../support/harness.ts";
+import { eventually, TEST_KEYS } from "../support/harness.ts";
 import { createTestDatabase, deleteQueueKeys, testQueuePrefix, testRedisUrl, type TestDatabase } from "../support/test-services.ts";
 
 // The ingress shares one page lookup, one INSERT and one Redis round trip per step among
@@ -131,6 +131,22 @@ describe("the ingress' batched reads and writes", () => {
     } finally {
       await sql`drop trigger refuse_inbox on webhook_inbox`.execute(database.db);
       await sql`drop function refuse_inbox()`.execute(database.db);
+    }
+  });
+
+  it("answers once the first store kept a webhook: a slow Postgres does not hold back what Redis took, and keeps it too", async () => {
+    await sql`create function slow_inbox() returns trigger language plpgsql as $$ begin perform pg_sleep(2); return new; end $$`.execute(database.db);
+    await sql`create trigger slow_inbox before insert on webhook_inbox for each row execute function slow_inbox()`.execute(database.db);
+    try {
+      const { app, queues } = await ingress(testRedisUrl(), database.db);
+      const started = Date.now();
+      expect(await postAll(app, [20, 21])).toEqual([200, 200]);
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(await queues.webhooks.getJobs(["waiting"])).toHaveLength(2);
+      await eventually(async () => (await inboxRows([20, 21])).length === 2, 10_000, "the Postgres copies");
+    } finally {
+      await sql`drop trigger slow_inbox on webhook_inbox`.execute(database.db);
+      await sql`drop function slow_inbox()`.execute(database.db);
     }
   });
 

@@ -84,7 +84,7 @@ export async function oenWebhookRoute(app: FastifyInstance, options: { deps: Pic
       try {
         const bytes = Number(request.headers["content-length"] ?? 0);
         const outcome = await acceptOenWebhook({ ...accept, logger: request.log }, request.body, { address: request.ip, bytes });
-        if (outcome.kind === "stored") request.log.info({ jobId: outcome.jobId, stored: outcome.stored }, "Oen token webhook stored");
+        if (outcome.kind === "stored") request.log.info({ jobId: outcome.jobId, storedIn: outcome.storedIn }, "Oen token webhook stored");
         else request.log.debug({ outcome: outcome.outcome, reason: outcome.reason }, "Oen webhook counted, nothing stored");
         return { received: true };
       } catch (error) {
