@@ -12,6 +12,7 @@ import { emitRow, formatTable, row, type BenchRow } from "./bench-row.ts";
 import { QUICK } from "./bench-size.ts";
 import { openBenchEnvironment } from "./bench-environment.ts";
 import { startChild, type BenchChild } from "./child.ts";
+import { processCpuMs, startCpuSampler } from "./cpu-sampler.ts";
 import { seedPlanAndCustomer } from "./seed.ts";
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -32,10 +33,17 @@ interface Load {
   p99: number;
   failures: number;
   cpuMs: number;
+  /** CPU of the benchmark's Postgres backends and of redis-server meanwhile (each side is loaded alone). */
+  storesCpuMs: number;
+  pgQueries: number;
+  redisCommands: number;
 }
 
 async function load(target: BenchChild, seconds: number): Promise<Load> {
   const before = await target.probe();
+  const postgresCpu = await startCpuSampler(() => bench.servers.postgresPids(bench.database));
+  const redisCpu = () => (bench.servers.redisPid === null ? 0 : (processCpuMs(bench.servers.redisPid) ?? 0));
+  const redisBefore = redisCpu();
   const result = await autocannon({
     url: `${String(target.info.url)}/webhooks/oen`,
     connections: CONNECTIONS,
@@ -45,7 +53,8 @@ async function load(target: BenchChild, seconds: number): Promise<Load> {
     requests: [{ setupRequest: (request) => ({ ...request, body: tokenWebhook() }) }],
   });
   const after = await target.probe();
-  return { requests: result.requests.total, seconds: result.duration, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts, cpuMs: after.cpuMs - before.cpuMs };
+  const storesCpuMs = (await postgresCpu.stop()) + redisCpu() - redisBefore;
+  return { requests: result.requests.total, seconds: result.duration, p99: result.latency.p99, failures: result.non2xx + result.errors + result.timeouts, cpuMs: after.cpuMs - before.cpuMs, storesCpuMs, pgQueries: after.io.pgQueries - before.io.pgQueries, redisCommands: after.io.redisCommands - before.io.redisCommands };
 }
 
 const sum = (loads: Load[], pick: (l: Load) => number) => loads.reduce((total, l) => total + pick(l), 0);
@@ -74,6 +83,8 @@ try {
     const rps = (loads: Load[]) => sum(loads, (l) => l.requests) / sum(loads, (l) => l.seconds);
     const p99 = (loads: Load[]) => sum(loads, (l) => l.p99) / loads.length;
     const cpu = (loads: Load[]) => sum(loads, (l) => l.cpuMs) / sum(loads, (l) => l.requests);
+    const storesCpu = (loads: Load[]) => sum(loads, (l) => l.storesCpuMs) / sum(loads, (l) => l.requests);
+    const perRequest = (pick: (l: Load) => number) => (sum(ours, pick) / sum(ours, (l) => l.requests)).toFixed(2);
     const failures = sum(ours, (l) => l.failures);
     const kept = Number((await sql<{ n: string }>`select count(*) as n from webhook_inbox`.execute(bench.db)).rows[0]!.n);
     const ratio = rps(ours) / rps(theirs);
@@ -87,7 +98,7 @@ try {
         baselineName: "Fastify + pg INSERT + BullMQ add",
         target: "≥ 1.0× baseline",
         pass: ratio >= 1 && failures === 0,
-        note: `ingress process CPU ${cpu(ours).toFixed(3)} ms per request (baseline ${cpu(theirs).toFixed(3)} ms); ${failures} failed requests; ${kept.toLocaleString()} kept in webhook_inbox`,
+        note: `ingress process CPU ${cpu(ours).toFixed(3)} ms per request (baseline ${cpu(theirs).toFixed(3)} ms), Postgres and Redis ${storesCpu(ours).toFixed(3)} ms (baseline ${storesCpu(theirs).toFixed(3)} ms); per request ${perRequest((l) => l.pgQueries)} Postgres statements and ${perRequest((l) => l.redisCommands)} Redis commands; ${failures} failed requests; ${kept.toLocaleString()} kept in webhook_inbox`,
       }),
       row({
         benchmark: BENCHMARK,

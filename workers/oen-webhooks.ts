@@ -8,7 +8,7 @@ import { QUEUE_NAMES } from "../src/queues/queue-names.ts";
 import { cleanTokenDelivery } from "../src/webhooks/clean-token-delivery.ts";
 import { handleTokenWebhook } from "../src/webhooks/handle-token-webhook.ts";
 import { markWebhookProcessed } from "../src/webhooks/relay-webhook-inbox.ts";
-import { dropDeliveryFromRedis, keepDeliveryInPostgres, loadDelivery } from "../src/webhooks/webhook-delivery-store.ts";
+import { dropDeliveryFromRedis, keepDeliveriesInPostgres, loadDelivery } from "../src/webhooks/webhook-delivery-store.ts";
 import { purposeClass, writeWebhookTallies } from "../src/webhooks/webhook-tally.ts";
 
 /**
@@ -34,7 +34,7 @@ export async function processWebhook(deps: Deps, redis: Redis, jobId: string, jo
   }
   const delivery = cleanTokenDelivery(found.stored as Record<string, unknown>);
   // Kept only in Redis (Postgres was down when it came): Postgres keeps it now, so the relay brings it back whatever becomes of the job.
-  if (found.from !== "postgres") await keepDeliveryInPostgres(deps.db, jobId, delivery);
+  if (found.from !== "postgres") await keepDeliveriesInPostgres(deps.db, [{ jobId, delivery }]);
   const effects = createSideEffects(deps);
   const result = await handleTokenWebhook(deps, delivery, effects);
   await effects.flush();

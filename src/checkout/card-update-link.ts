@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual, type KeyObject } from "node:crypto";
 import type { Config } from "../config.ts";
 import { derivedKey } from "../vault/derived-key.ts";
 
@@ -17,7 +17,7 @@ export type CardUpdateTokenCheck =
   /** malformed: not a link we make; unknown_key: signed with a key no longer configured; bad_signature: altered or forged. */
   | { ok: false; reason: "malformed" | "unknown_key" | "bad_signature" | "expired" };
 
-function mac(key: Buffer, signed: string): string {
+function mac(key: KeyObject, signed: string): string {
   return createHmac("sha256", key).update(signed).digest("base64url");
 }
 

@@ -1,17 +1,13 @@
 import { createHmac } from "node:crypto";
-import type { Redis } from "ioredis";
 import type { Clock } from "../clock.ts";
-import type { Db } from "../db/connect.ts";
-import type { CheckoutSession } from "../db/database.ts";
 import type { Logger } from "../log.ts";
 import { jobIds, type TokenWebhookDelivery } from "../queues/jobs.ts";
-import type { Queues } from "../queues/queues.ts";
 import { derivedKey } from "../vault/derived-key.ts";
 import type { Keyring } from "../vault/keyring.ts";
 import { sealWebhookToken } from "../vault/token-cipher.ts";
 import { cleanTokenDelivery } from "./clean-token-delivery.ts";
 import { tokenWebhookVerdict, type TokenWebhookRules } from "./token-webhook-verdict.ts";
-import { keepDeliveryInPostgres, keepDeliveryInRedis } from "./webhook-delivery-store.ts";
+import type { IngressBatches } from "./ingress-batches.ts";
 import { purposeClass, type WebhookTally } from "./webhook-tally.ts";
 
 /**
@@ -22,38 +18,22 @@ import { purposeClass, type WebhookTally } from "./webhook-tally.ts";
 export type OenWebhookBody = { purpose: string; id?: string } & Record<string, unknown>;
 
 export interface AcceptDeps {
-  queues: Pick<Queues, "webhooks">;
-  /** The producer connection the queues use (the delivery's Redis copy goes there too). */
-  redis: Redis;
-  queuePrefix: string;
-  db: Db;
+  /** The page lookup and the two stores, shared with the webhooks arriving at the same time. */
+  batches: IngressBatches;
   keyring: Keyring;
   clock: Clock;
   rules: TokenWebhookRules;
   tally: WebhookTally;
   logger: Pick<Logger, "warn" | "error">;
-  /** False while the queue's Redis connection is known to be down: go straight to Postgres. */
-  queueConnected: () => boolean;
 }
 
 export type AcceptOutcome =
-  | { kind: "stored"; jobId: string; stored: Array<"queue" | "postgres"> }
+  /** storedIn: the store that kept it first (the other may still be writing it). */
+  | { kind: "stored"; jobId: string; storedIn: "queue" | "postgres" }
   /** Nothing stored: counted (and perhaps sampled) as what it was. */
   | { kind: "counted"; outcome: "rejected" | "duplicate" | "ignored"; reason: string };
 
-// Oen waits 10 s per try: the page lookup and each store get a few seconds. A write that
-// completes after its timeout is harmless: the relay reuses the same job id.
-const LOOKUP_TIMEOUT_MS = 1_500;
-const STORE_TIMEOUT_MS = 3_000;
 const JOB_ID_DIGEST = "oen-webhook-job-id";
-
-function withTimeout<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from ${what} within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export class WebhookNotStoredError extends Error {
   override name = "WebhookNotStoredError";
@@ -65,7 +45,9 @@ export class WebhookNotStoredError extends Error {
  * recent: tokenWebhookVerdict) is made durable before we answer 2xx
  * (invariant 2): to Postgres (webhook_inbox, the copy no Redis failure can take
  * away) and to Redis (the delivery under the key its job names, and the job,
- * which holds ids only), both at once; one is enough. Its token is sealed here
+ * which holds ids only), both at once; the first to keep it is enough. The
+ * page lookup and the stores are shared with the webhooks arriving together
+ * (IngressBatches), each answered on its own outcome. Its token is sealed here
  * for that page, so it never enters a store in cleartext nor opens for another
  * page. Anything else (a forgery, junk, a repeat about a finished page, a
  * purpose we do not act on) stores nothing: it is counted and sampled
@@ -83,7 +65,7 @@ export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody, s
   }
   const { id, merchantId, customId, success, token, paymentInfo, message } = body;
   const delivery = cleanTokenDelivery({ kind: "token", checkoutId: id, merchantId, customId, success, last4: paymentInfo, message, sealedToken: null, receivedAt: deps.clock.now().toISOString() });
-  const session = await withTimeout(findSession(deps.db, delivery.checkoutId), "Postgres", LOOKUP_TIMEOUT_MS).catch((error: Error) => {
+  const session = await deps.batches.findPage(delivery.checkoutId).catch((error: Error) => {
     deps.logger.warn({ checkoutId: delivery.checkoutId, err: error.message }, "cannot tell whether the webhook's page is ours (Postgres); storing it in Redis");
     return null;
   });
@@ -99,28 +81,25 @@ export async function acceptOenWebhook(deps: AcceptDeps, body: OenWebhookBody, s
   // Readable in Bull Board, but only characters a job id may hold: the digest keeps it unique.
   const label = delivery.checkoutId.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 64);
   const jobId = jobIds.tokenWebhook(label, contentDigest(deps.keyring, [id, merchantId, customId, success, token, paymentInfo, message]));
-  return { kind: "stored", jobId, stored: await store(deps, jobId, sealed) };
+  return { kind: "stored", jobId, storedIn: await store(deps, jobId, sealed) };
 }
 
-async function findSession(db: Db, checkoutId: string): Promise<Pick<CheckoutSession, "status" | "custom_id" | "expires_at"> | undefined> {
-  return db.selectFrom("checkout_sessions").select(["status", "custom_id", "expires_at"]).where("id", "=", checkoutId).executeTakeFirst();
-}
-
-async function store(deps: AcceptDeps, jobId: string, delivery: TokenWebhookDelivery): Promise<Array<"queue" | "postgres">> {
-  const queue = async () => {
-    if (!deps.queueConnected()) throw new Error("Redis is not connected");
-    await keepDeliveryInRedis(deps.redis, deps.queuePrefix, jobId, delivery);
-    await deps.queues.webhooks.add("token", { kind: "token", checkoutId: delivery.checkoutId }, { jobId });
-  };
-  const [queued, kept] = await Promise.allSettled([withTimeout(queue(), "Redis", STORE_TIMEOUT_MS), withTimeout(keepDeliveryInPostgres(deps.db, jobId, delivery), "Postgres", STORE_TIMEOUT_MS)]);
-  const stored = [...(queued.status === "fulfilled" ? ["queue" as const] : []), ...(kept.status === "fulfilled" ? ["postgres" as const] : [])];
+// Whichever store keeps it first is enough to answer (invariant 2); the other goes on writing
+// meanwhile (its own timeout bounds it), and is logged when it failed.
+async function store(deps: AcceptDeps, jobId: string, delivery: TokenWebhookDelivery): Promise<"queue" | "postgres"> {
+  const queued = deps.batches.queueInRedis({ jobId, delivery }).then(() => "queue" as const);
+  const kept = deps.batches.keepInPostgres({ jobId, delivery }).then(() => "postgres" as const);
   const reason = (result: PromiseSettledResult<unknown>) => (result.status === "rejected" ? (result.reason as Error).message : null);
-  if (stored.length === 0) {
-    deps.logger.error({ jobId, redis: reason(queued), postgres: reason(kept) }, "webhook could not be stored anywhere; answering 503 so Oen retries");
+  void Promise.allSettled([queued, kept]).then(([redis, postgres]) => {
+    if ((redis.status === "rejected") !== (postgres.status === "rejected")) deps.logger.warn({ jobId, redis: reason(redis), postgres: reason(postgres) }, "webhook kept in one store only");
+  });
+  try {
+    return await Promise.any([queued, kept]);
+  } catch (error) {
+    const [redis, postgres] = (error as AggregateError).errors as Error[];
+    deps.logger.error({ jobId, redis: redis?.message, postgres: postgres?.message }, "webhook could not be stored anywhere; answering 503 so Oen retries");
     throw new WebhookNotStoredError("neither Redis nor Postgres accepted the webhook");
   }
-  if (stored.length === 1) deps.logger.warn({ jobId, stored, redis: reason(queued), postgres: reason(kept) }, "webhook kept in one store only");
-  return stored;
 }
 
 /**

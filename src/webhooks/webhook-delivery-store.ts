@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { sql } from "kysely";
 import type { Db } from "../db/connect.ts";
 import type { TokenWebhookDelivery } from "../queues/jobs.ts";
 
@@ -8,14 +9,30 @@ export const webhookDeliveryKey = (prefix: string, jobId: string) => `${prefix}:
 // Outlives the job's own retries through a Postgres outage (20 attempts from 1 s, doubling: about 12 days).
 const KEEP_IN_REDIS_S = 14 * 86_400;
 
-/** Keeps a delivery in Redis, for the worker, until it was applied; written before its job. */
-export async function keepDeliveryInRedis(redis: Redis, prefix: string, jobId: string, delivery: TokenWebhookDelivery): Promise<void> {
-  await redis.set(webhookDeliveryKey(prefix, jobId), JSON.stringify(delivery), "EX", KEEP_IN_REDIS_S);
+/** A delivery and the id of the job that names it. */
+export interface KeptDelivery {
+  jobId: string;
+  delivery: TokenWebhookDelivery;
 }
 
-/** Keeps a delivery in Postgres until a worker applied it (the copy no Redis failure can take away); a repeat of the job adds nothing. */
-export async function keepDeliveryInPostgres(db: Db, jobId: string, delivery: TokenWebhookDelivery): Promise<void> {
-  await db.insertInto("webhook_inbox").values({ job_id: jobId, payload: JSON.stringify(delivery) }).onConflict((oc) => oc.column("job_id").doNothing()).execute();
+// One command for a batch: KEYS the deliveries' keys, ARGV[1] how long to keep them, then each key's delivery.
+const KEEP_ALL_LUA = `for i, key in ipairs(KEYS) do redis.call("SET", key, ARGV[i + 1], "EX", ARGV[1]) end return #KEYS`;
+
+/**
+ * Keeps deliveries in Redis, for the worker, until they were applied; written
+ * before their jobs. One command for all of them (their keys share the
+ * prefix's hash tag, so one slot in a cluster).
+ */
+export async function keepDeliveriesInRedis(redis: Redis, prefix: string, kept: KeptDelivery[]): Promise<void> {
+  await redis.eval(KEEP_ALL_LUA, kept.length, ...kept.map(({ jobId }) => webhookDeliveryKey(prefix, jobId)), KEEP_IN_REDIS_S, ...kept.map(({ delivery }) => JSON.stringify(delivery)));
+}
+
+/** Keeps deliveries in Postgres, in one statement, until a worker applied them (the copy no Redis failure can take away); a repeat of a job adds nothing. */
+export async function keepDeliveriesInPostgres(db: Db, kept: KeptDelivery[]): Promise<void> {
+  // Two array parameters whatever the batch's size: the statement is built and sent the same for 1 or 200.
+  await sql`insert into webhook_inbox (job_id, payload)
+            select * from unnest(${kept.map(({ jobId }) => jobId)}::text[], ${kept.map(({ delivery }) => JSON.stringify(delivery))}::jsonb[])
+            on conflict (job_id) do nothing`.execute(db);
 }
 
 /**

@@ -60,8 +60,10 @@ describe("token cipher", () => {
     expect(() => openStoredToken(parseKeyring(`new:${key(3)}`), stored(sealed))).toThrow(TokenDecryptionError);
   });
 
-  it("uses a fresh IV each time", () => {
+  it("uses a fresh IV each time, also across refills of its pool of random bytes", () => {
     expect(sealStoredToken(keyring, "same", row()).ciphertext).not.toBe(sealStoredToken(keyring, "same", row()).ciphertext);
+    const ivs = Array.from({ length: 2_000 }, () => Buffer.from(sealWebhookToken(keyring, "same", "page").ciphertext.slice(3), "base64").subarray(0, 12).toString("hex"));
+    expect(new Set(ivs).size).toBe(ivs.length);
   });
 });
 

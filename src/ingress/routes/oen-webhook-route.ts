@@ -2,6 +2,7 @@ import rateLimit from "@fastify/rate-limit";
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Deps } from "../../deps.ts";
+import { createIngressBatches } from "../../webhooks/ingress-batches.ts";
 import { acceptOenWebhook, WebhookNotStoredError, type AcceptDeps, type OenWebhookBody } from "../../webhooks/accept-oen-webhook.ts";
 import { parseSourceAllowlist } from "../../webhooks/source-allowlist.ts";
 import { createWebhookTally } from "../../webhooks/webhook-tally.ts";
@@ -44,15 +45,11 @@ export async function oenWebhookRoute(app: FastifyInstance, options: { deps: Pic
   const allowlist = settings.allowedSources === null ? null : parseSourceAllowlist(settings.allowedSources.join(","));
   const refused = (reason: string) => tally.count({ purpose: "unknown", outcome: "refused", reason });
   const accept: Omit<AcceptDeps, "logger"> = {
-    queues: deps.queues,
-    redis,
-    queuePrefix: deps.config.queuePrefix,
-    db: deps.db,
+    batches: createIngressBatches({ db: deps.db, queues: deps.queues, redis, queuePrefix: deps.config.queuePrefix, queueConnected: () => redis.status === "ready" }),
     keyring: deps.config.tokenKeys,
     clock: deps.clock,
     rules: { merchantId: deps.config.oen.merchantId, lateDeliveryMs: settings.lateDeliveryMs },
     tally,
-    queueConnected: () => redis.status === "ready",
   };
 
   // Room for the addresses of a botnet: one the cache forgets starts a fresh window.
@@ -87,7 +84,7 @@ export async function oenWebhookRoute(app: FastifyInstance, options: { deps: Pic
       try {
         const bytes = Number(request.headers["content-length"] ?? 0);
         const outcome = await acceptOenWebhook({ ...accept, logger: request.log }, request.body, { address: request.ip, bytes });
-        if (outcome.kind === "stored") request.log.info({ jobId: outcome.jobId, stored: outcome.stored }, "Oen token webhook stored");
+        if (outcome.kind === "stored") request.log.info({ jobId: outcome.jobId, storedIn: outcome.storedIn }, "Oen token webhook stored");
         else request.log.debug({ outcome: outcome.outcome, reason: outcome.reason }, "Oen webhook counted, nothing stored");
         return { received: true };
       } catch (error) {
