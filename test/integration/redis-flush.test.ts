@@ -12,7 +12,8 @@ describe("Redis flushed in the middle of a renewal run", () => {
 
   beforeAll(async () => {
     redis = await startPrivateRedis();
-    h = await startHarness({ env: { REDIS_URL: redis.url, BILLING_TEST_CLOCK: "1", RENEWAL_SWEEP_INTERVAL: "1s" } });
+    // Five charges at a time, each answered in 300 ms: the 30 renewals take long enough to flush Redis amid them.
+    h = await startHarness({ env: { REDIS_URL: redis.url, BILLING_TEST_CLOCK: "1", RENEWAL_SWEEP_INTERVAL: "1s", CHARGE_CONCURRENCY: "5" } });
   });
   afterAll(async () => {
     await h?.close();
