@@ -107,14 +107,16 @@ async function heldJobs(bench: BenchEnvironment, queues: { name: string; getJobC
 /** Bytes of the queues' keys but their event streams: jobs, their indexes, counters. */
 const jobBytes = (footprint: RedisFootprint) => [...footprint.bytesByKey].filter(([key]) => !key.endsWith(":events")).reduce((sum, [, bytes]) => sum + bytes, 0);
 
-/** The keys (event streams aside) that hold more bytes after than before, "key +bytes". */
+/** The keys (event streams aside) that hold more bytes after than before: how many, and the five that grew most ("key +bytes"). */
 function grownKeys(before: RedisFootprint, after: RedisFootprint): string {
   const grown = [...after.bytesByKey]
     .filter(([key]) => !key.endsWith(":events"))
     .map(([key, bytes]) => [key, bytes - (before.bytesByKey.get(key) ?? 0)] as const)
     .filter(([, bytes]) => bytes > 0)
-    .map(([key, bytes]) => `${key} +${bytes} B`);
-  return grown.join(", ") || "none";
+    .sort((a, b) => b[1] - a[1]);
+  if (grown.length === 0) return "none";
+  const shown = grown.slice(0, 5).map(([key, bytes]) => `${key} +${bytes} B`).join(", ");
+  return grown.length > 5 ? `${grown.length} keys (the completed jobs kept, each a new one), most: ${shown}` : shown;
 }
 
 const rows: BenchRow[] = [];
