@@ -1,6 +1,7 @@
 import { pruneAuditLog } from "../audit/prune-audit-log.ts";
 import type { Deps } from "../deps.ts";
 import { prunePlatformEvents } from "../events/prune-platform-events.ts";
+import { RETENTION_BATCH } from "../db/retention-batch.ts";
 import { pruneIdempotencyKeys } from "../ingress/idempotency.ts";
 
 /** Rows one retention step deleted, by table. */
@@ -24,4 +25,19 @@ export async function pruneExpired(deps: Pick<Deps, "db" | "config">, at: Date =
     auditLog: await pruneAuditLog(deps, at),
     idempotencyKeys: await pruneIdempotencyKeys(deps.db, at),
   };
+}
+
+// Retention need not run on every tick (its deletes would double an idle tick's time): at most
+// this often per process, and again on the next tick while a backlog fills whole batches.
+const RETENTION_EVERY_MS = 10 * 60_000;
+const nextRun = new WeakMap<object, number>();
+
+/** pruneExpired, when this process last ran it RETENTION_EVERY_MS ago or left a full batch; null when not due. */
+export async function pruneExpiredWhenDue(deps: Pick<Deps, "db" | "config">): Promise<PrunedRows | null> {
+  const now = Date.now();
+  if (now < (nextRun.get(deps.db) ?? 0)) return null;
+  const pruned = await pruneExpired(deps);
+  const backlog = Object.values(pruned).some((deleted) => deleted >= RETENTION_BATCH);
+  nextRun.set(deps.db, backlog ? 0 : now + RETENTION_EVERY_MS);
+  return pruned;
 }

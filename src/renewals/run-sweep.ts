@@ -8,7 +8,7 @@ import { enqueuePendingEvents } from "../events/enqueue-event.ts";
 import { enqueuePendingNotices } from "../notify/enqueue-notice.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
 import { expireIncompleteSubscriptions } from "../subscriptions/expire-incomplete.ts";
-import { pruneExpired, type PrunedRows } from "./prune-expired.ts";
+import { pruneExpiredWhenDue, type PrunedRows } from "./prune-expired.ts";
 import { queueRenewalReminders } from "./queue-renewal-reminders.ts";
 import { queueTrialEndingNotices } from "./queue-trial-ending-notices.ts";
 import { enqueueDueReconciliation } from "../reconciliation/enqueue-due-reconciliation.ts";
@@ -37,7 +37,8 @@ export interface SweepReport {
   /** The Taipei day whose daily reconciliation this tick enqueued, if any. */
   reconciliationEnqueued: string | null;
   /** Rows deleted past their retention (a batch of each kind at most per tick). */
-  pruned: PrunedRows;
+  /** Null on the ticks retention was not due (it runs every ten minutes, or while a backlog lasts). */
+  pruned: PrunedRows | null;
   /** Steps that threw this tick (logged; retried next tick). */
   failedSteps: string[];
 }
@@ -69,7 +70,7 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
     noticesEnqueued: 0,
     eventsEnqueued: 0,
     reconciliationEnqueued: null,
-    pruned: { platformEvents: 0, auditLog: 0, idempotencyKeys: 0 },
+    pruned: null,
     failedSteps: [],
   };
   // A step that throws is logged and skipped; it must not keep the others (renewals above all) from running.
@@ -160,7 +161,7 @@ export async function runSweep(deps: Deps): Promise<SweepReport> {
   });
   await step("retention", async () => {
     // Last: deleting what only records the past waits for everything that moves money.
-    report.pruned = await pruneExpired(deps);
+    report.pruned = await pruneExpiredWhenDue(deps);
   });
   return report;
 }
