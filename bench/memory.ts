@@ -86,7 +86,7 @@ async function pruneAsOf(bench: BenchEnvironment, config: ReturnType<typeof load
   let ticks = 0;
   for (;;) {
     const pruned = await pruneExpired({ db: bench.db, config }, at);
-    const n = pruned.platformEvents + pruned.auditLog + pruned.idempotencyKeys;
+    const n = pruned.platformEvents + pruned.auditLog + pruned.idempotencyKeys + pruned.webhookRecords;
     if (n === 0) return { deleted, ticks, seconds: (performance.now() - started) / 1000 };
     ticks++;
     deleted += n;

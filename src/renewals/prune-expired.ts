@@ -3,18 +3,21 @@ import type { Deps } from "../deps.ts";
 import { prunePlatformEvents } from "../events/prune-platform-events.ts";
 import { RETENTION_BATCH } from "../db/retention-batch.ts";
 import { pruneIdempotencyKeys } from "../ingress/idempotency.ts";
+import { pruneWebhookRecords } from "../webhooks/prune-webhook-records.ts";
 
 /** Rows one retention step deleted, by table. */
 export interface PrunedRows {
   platformEvents: number;
   auditLog: number;
   idempotencyKeys: number;
+  /** Applied webhook inbox rows, webhook events and tallies. */
+  webhookRecords: number;
 }
 
 /**
  * The sweep's retention step: one bounded batch of each table's rows past its retention at
- * `at` (platform events, audit rows, idempotency keys; the webhook inbox's runs with its
- * relay). Retention is real time, not the billing clock: a sandbox whose test clock jumps a
+ * `at` (platform events, audit rows, idempotency keys), and applied webhooks and webhook records
+ * past theirs (those by the database's clock). Retention is real time, not the billing clock: a sandbox whose test clock jumps a
  * year deletes nothing (Stripe's test clocks keep events the same way); the memory benchmark
  * passes a later `at`. What the charge ledger holds is never deleted: charge attempts and
  * refunds prove what was charged and stay with their invoice.
@@ -24,6 +27,7 @@ export async function pruneExpired(deps: Pick<Deps, "db" | "config">, at: Date =
     platformEvents: await prunePlatformEvents(deps, at),
     auditLog: await pruneAuditLog(deps, at),
     idempotencyKeys: await pruneIdempotencyKeys(deps.db, at),
+    webhookRecords: await pruneWebhookRecords(deps),
   };
 }
 

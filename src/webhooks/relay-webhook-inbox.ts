@@ -1,5 +1,4 @@
 import { sql } from "kysely";
-import { RETENTION_BATCH } from "../db/retention-batch.ts";
 import type { Deps } from "../deps.ts";
 import { addJob } from "../queues/add-job.ts";
 import { webhookJobFor } from "../queues/jobs.ts";
@@ -12,8 +11,8 @@ import { webhookJobFor } from "../queues/jobs.ts";
  * delivery stays in Postgres). Rows are claimed (relayed_at) in a short
  * transaction and added after it commits, so a Redis that refuses writes holds
  * no row lock; a row whose add failed is claimable again at once, and the
- * error reaches the sweep. Also deletes applied rows and webhook records past
- * their retention, in bounded batches.
+ * error reaches the sweep. Applied rows go with the sweep's retention step
+ * (pruneWebhookRecords).
  */
 export async function relayWebhookInbox(deps: Pick<Deps, "db" | "queues" | "config">, limit = 500): Promise<number> {
   // Queued two sweeps ago and still not applied: the job may have been lost with Redis.
@@ -34,8 +33,6 @@ export async function relayWebhookInbox(deps: Pick<Deps, "db" | "queues" | "conf
     )
     .returning(["id", "job_id", "payload"])
     .execute();
-  // First: retention goes on while Redis refuses the jobs.
-  await deleteExpired(deps);
   let relayed = 0;
   try {
     for (const row of claimed) {
@@ -54,21 +51,4 @@ export async function relayWebhookInbox(deps: Pick<Deps, "db" | "queues" | "conf
 /** Called by the webhook worker once a webhook is applied: its Postgres copy has done its job. */
 export async function markWebhookProcessed(deps: Pick<Deps, "db">, jobId: string): Promise<void> {
   await deps.db.updateTable("webhook_inbox").set({ processed_at: sql`now()` }).where("job_id", "=", jobId).where("processed_at", "is", null).execute();
-}
-
-async function deleteExpired(deps: Pick<Deps, "db" | "config">): Promise<void> {
-  const { inboxRetentionMs, eventsRetentionMs } = deps.config.oenWebhooks;
-  await deps.db
-    .deleteFrom("webhook_inbox")
-    .where("id", "in", (eb) =>
-      eb.selectFrom("webhook_inbox").select("id").where("processed_at", "<", sql<Date>`now() - make_interval(secs => ${inboxRetentionMs / 1000})`).limit(RETENTION_BATCH),
-    )
-    .execute();
-  await deps.db
-    .deleteFrom("oen_webhook_events")
-    .where("id", "in", (eb) =>
-      eb.selectFrom("oen_webhook_events").select("id").where("received_at", "<", sql<Date>`now() - make_interval(secs => ${eventsRetentionMs / 1000})`).limit(RETENTION_BATCH),
-    )
-    .execute();
-  await deps.db.deleteFrom("oen_webhook_tallies").where("day", "<", sql<string>`(now() at time zone 'utc')::date - make_interval(secs => ${eventsRetentionMs / 1000})`).execute();
 }

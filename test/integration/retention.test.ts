@@ -177,7 +177,7 @@ describe("the sweep's retention step", () => {
       await db.insertInto("idempotency_keys").values([key("old", ago(8)), key("young", ago(1))]).execute();
       const report = await runSweep({ ...rig.deps, clock: { now: () => new Date(Date.now() + 365 * DAY) } });
       expect(report.failedSteps).toEqual([]);
-      expect(report.pruned).toEqual({ platformEvents: 1, auditLog: 1, idempotencyKeys: 1 });
+      expect(report.pruned).toEqual({ platformEvents: 1, auditLog: 1, idempotencyKeys: 1, webhookRecords: 0 });
       expect(await eventIds(db)).toEqual(["evt_young"]);
       expect(await db.selectFrom("audit_log").select("id").execute()).toHaveLength(1);
       expect((await db.selectFrom("idempotency_keys").select("key").execute()).map((k) => k.key)).toEqual(["young"]);

@@ -86,7 +86,7 @@ describe("the sweep's query plans", () => {
     const report = await runSweep(deps);
     expect(report.failedSteps).toEqual([]);
     expect(report.renewed).toBe(0);
-    expect(report.pruned).toEqual({ platformEvents: 0, auditLog: 0, idempotencyKeys: 0 });
+    expect(report.pruned).toEqual({ platformEvents: 0, auditLog: 0, idempotencyKeys: 0, webhookRecords: 0 });
     // The retention step's deletes are among the statements checked.
     for (const table of ["platform_events", "audit_log", "idempotency_keys"]) expect(statements.some((q) => q.sql.startsWith(`delete from "${table}"`))).toBe(true);
     const reads = statements.filter((q) => /^\s*(with|select|update|delete)/i.test(q.sql));

@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_CARDS } from "../../src/oen/simulator/index.ts";
-import { relayWebhookInbox } from "../../src/webhooks/relay-webhook-inbox.ts";
+import { pruneWebhookRecords } from "../../src/webhooks/prune-webhook-records.ts";
 import { eventually, samplePlan, sampleSubscription, startHarness, type Harness } from "../support/harness.ts";
 import { checkoutIdOf } from "../support/webhook-capture.ts";
 
@@ -81,7 +81,7 @@ describe("retention of applied webhooks", () => {
     await sql`update oen_webhook_events set received_at = now() - interval '2 days' where oen_id = 'old-event'`.execute(db);
     await db.insertInto("oen_webhook_tallies").values({ day: sql<string>`current_date - 3`, purpose: "token", outcome: "rejected", reason: "unknown_checkout", count: 7 }).execute();
 
-    await relayWebhookInbox(h.service.deps);
+    await pruneWebhookRecords(h.service.deps);
     expect((await db.selectFrom("webhook_inbox").select("job_id").where("job_id", "in", ["old-applied", "recent-applied"]).execute()).map((r) => r.job_id)).toEqual(["recent-applied"]);
     expect((await db.selectFrom("oen_webhook_events").select("oen_id").where("oen_id", "in", ["old-event", "new-event"]).execute()).map((r) => r.oen_id)).toEqual(["new-event"]);
     expect(await db.selectFrom("oen_webhook_tallies").select("day").where("day", "<", sql<string>`current_date - 1`).execute()).toEqual([]);
