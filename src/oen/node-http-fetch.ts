@@ -1,6 +1,8 @@
 import http from "node:http";
 import https from "node:https";
 
+const IDLE_CONNECTION_MS = 4_000;
+
 /** The part of fetch the Oen transport uses; globalThis.fetch is one too. */
 export type OenFetch = (url: string, init: { method: string; headers: Record<string, string>; body?: string; redirect?: "manual"; signal: AbortSignal }) => Promise<{ status: number; text(): Promise<string> }>;
 
@@ -13,7 +15,11 @@ export type OenFetch = (url: string, init: { method: string; headers: Record<str
  * unrefs them).
  */
 export function createNodeHttpFetch(): OenFetch {
-  const agents = { "http:": new http.Agent({ keepAlive: true }), "https:": new https.Agent({ keepAlive: true }) };
+  // An idle kept connection is closed by us before a server's keep-alive timeout (5 s at the
+  // least common ones) can close it under a charge being written, which would make the charge
+  // ambiguous (an order lookup) though it never left. A busy worker reuses them all the time.
+  const keep = { keepAlive: true, timeout: IDLE_CONNECTION_MS };
+  const agents = { "http:": new http.Agent(keep), "https:": new https.Agent(keep) };
   return (url, init) =>
     new Promise((resolve, reject) => {
       const target = new URL(url);
