@@ -1,5 +1,6 @@
-import { sql } from "kysely";
+import { sql, type RawBuilder } from "kysely";
 import { auditRow } from "../audit/audit-log.ts";
+import { createBatcher, type Batcher } from "../batcher.ts";
 import { cardBudgetReopensAt, type DunningPolicy } from "../billing/dunning-policy.ts";
 import type { Db } from "../db/connect.ts";
 import type { ChargeAttempt, ChargeAttemptsTable, Invoice } from "../db/database.ts";
@@ -49,7 +50,7 @@ type ClaimDeps = Pick<Deps, "db" | "clock" | "config" | "dunning">;
  */
 export async function claimAttempt(deps: ClaimDeps, invoiceId: string, effects: SideEffects): Promise<Claim> {
   const now = deps.clock.now();
-  const facts = await readClaimFacts(deps.db, invoiceId, deps.dunning.cardAttemptLimit, false);
+  const facts = await readClaimFacts(deps.db, invoiceId, deps.dunning.cardAttemptLimit);
   const verdict = claimVerdict(facts, now, deps.dunning);
   if (verdict.kind === "answer") return verdict.claim;
   if (verdict.kind === "charge") {
@@ -57,7 +58,7 @@ export async function claimAttempt(deps: ClaimDeps, invoiceId: string, effects: 
     if (claimed !== undefined) return claimed;
   }
   return deps.db.transaction().execute(async (tx): Promise<Claim> => {
-    const locked = await readClaimFacts(tx, invoiceId, deps.dunning.cardAttemptLimit, true);
+    const locked = await readLockedClaimFacts(tx, invoiceId, deps.dunning.cardAttemptLimit);
     const decided = claimVerdict(locked, now, deps.dunning);
     switch (decided.kind) {
       case "answer":
@@ -77,11 +78,16 @@ export async function claimAttempt(deps: ClaimDeps, invoiceId: string, effects: 
   });
 }
 
-type ClaimFacts = NonNullable<Awaited<ReturnType<typeof readClaimFacts>>>;
+type ClaimFacts = NonNullable<Awaited<ReturnType<typeof readLockedClaimFacts>>>;
 
-/** One statement: the invoice, the attempt that may still be at Oen, who pays, with which card, and that card's latest attempts (its budget). */
-const claimFacts = (lock: boolean) =>
-  compiledOnce((db, slot: Slots<{ invoiceId: string; cardAttemptLimit: number }>) => {
+/**
+ * The facts of a claim: the invoice, the attempt that may still be at Oen, who pays, with which
+ * card, and that card's latest attempts (its budget). Of one invoice under its row lock, or,
+ * unlocked, of every invoice in `invoiceIds` (the claims that start together share the read).
+ */
+const claimFacts = <V extends { cardAttemptLimit: number }>(pick: (db: Db, slot: Slots<V>) => { where: RawBuilder<boolean>; lock: boolean }) =>
+  compiledOnce((db, slot: Slots<V>) => {
+    const { where, lock } = pick(db, slot);
     const query = db
       .selectFrom("invoices as i")
       .innerJoin("subscriptions as s", "s.id", "i.subscription_id")
@@ -91,15 +97,35 @@ const claimFacts = (lock: boolean) =>
       .select(["s.status as subscription_status", "c.id as customer_id", "c.name", "c.email", "c.invoice_info", "t.id as card_id", "t.checkout_session_id", "t.key_id", "t.ciphertext"])
       .select((eb) => eb.selectFrom("charge_attempts as a").select("a.id").whereRef("a.invoice_id", "=", "i.id").where("a.status", "in", ["sending", "unknown"]).limit(1).as("in_flight_id"))
       .select(sql<Date[] | null>`array(select clock_at from charge_attempts where payment_token_id = t.id and status in ('sending', 'unknown', 'succeeded', 'declined') order by clock_at desc limit ${slot("cardAttemptLimit")})`.as("recent"))
-      .where("i.id", "=", slot("invoiceId"));
+      .where(where);
     return lock ? query.forUpdate("i") : query;
   });
-const CLAIM_FACTS = claimFacts(false);
-const CLAIM_FACTS_LOCKED = claimFacts(true);
+const CLAIM_FACTS_OF_MANY = claimFacts((_db, slot: Slots<{ invoiceIds: string[]; cardAttemptLimit: number }>) => ({ where: sql<boolean>`i.id = any(${slot("invoiceIds")}::text[])`, lock: false }));
+const CLAIM_FACTS_LOCKED = claimFacts((_db, slot: Slots<{ invoiceId: string; cardAttemptLimit: number }>) => ({ where: sql<boolean>`i.id = ${slot("invoiceId")}`, lock: true }));
 
-async function readClaimFacts(db: Db, invoiceId: string, cardAttemptLimit: number, lock: boolean) {
-  const { rows } = await db.executeQuery(prepared((lock ? CLAIM_FACTS_LOCKED : CLAIM_FACTS)(db, { invoiceId, cardAttemptLimit })));
+async function readLockedClaimFacts(db: Db, invoiceId: string, cardAttemptLimit: number) {
+  const { rows } = await db.executeQuery(prepared(CLAIM_FACTS_LOCKED(db, { invoiceId, cardAttemptLimit })));
   return rows[0];
+}
+
+// At most this many claims share a read; a batch is what started before the event loop turned.
+const READ_BATCH_MAX = 100;
+const readers = new WeakMap<Db, Map<number, Batcher<string, ClaimFacts | undefined>>>();
+
+/** The unlocked facts of one invoice, read together with those of the claims started at the same moment. */
+function readClaimFacts(db: Db, invoiceId: string, cardAttemptLimit: number): Promise<ClaimFacts | undefined> {
+  let byLimit = readers.get(db);
+  if (byLimit === undefined) readers.set(db, (byLimit = new Map()));
+  let reader = byLimit.get(cardAttemptLimit);
+  if (reader === undefined) {
+    reader = createBatcher(async (invoiceIds) => {
+      const { rows } = await db.executeQuery(prepared(CLAIM_FACTS_OF_MANY(db, { invoiceIds, cardAttemptLimit })));
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      return invoiceIds.map((id) => byId.get(id));
+    }, { maxItems: READ_BATCH_MAX, windowMs: 0 });
+    byLimit.set(cardAttemptLimit, reader);
+  }
+  return reader.add(invoiceId);
 }
 
 type Verdict =
