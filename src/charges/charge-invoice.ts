@@ -33,7 +33,8 @@ export async function chargeInvoice(deps: Deps, invoiceId: string): Promise<Char
 export async function sendClaimed(deps: Deps, claim: Extract<Claim, { kind: "claimed" }>): Promise<ChargeResult> {
   const { attempt, request } = claim;
   const about = { subscriptionId: claim.invoice.subscription_id, invoiceId: attempt.invoice_id, cycle: claim.invoice.cycle, attemptNo: attempt.attempt_no, orderId: attempt.order_id };
-  if (performance.now() - claim.startedAt > SEND_GAP_CHECKED_AFTER_MS && !(await stillSendable(deps, attempt.id))) {
+  const gap = Math.max(performance.now() - claim.startedAt.monotonic, Date.now() - claim.startedAt.wall);
+  if (gap > SEND_GAP_CHECKED_AFTER_MS && !(await stillSendable(deps, attempt.id))) {
     deps.logger.warn(about, "claimed attempt went stale before it was sent; left to the order lookup");
     return { kind: "stale", orderId: attempt.order_id };
   }

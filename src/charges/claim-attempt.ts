@@ -20,8 +20,8 @@ import { orderIdFor } from "./order-id.ts";
 export type ClaimedInvoice = Pick<Invoice, "id" | "subscription_id" | "kind" | "cycle" | "amount" | "currency" | "period_start" | "period_end">;
 
 export type Claim =
-  /** `startedAt`: performance.now() when the claim's write was sent, before Postgres stamped the attempt. */
-  | { kind: "claimed"; attempt: ChargeAttempt; request: TokenChargeRequest; invoice: ClaimedInvoice; startedAt: number }
+  /** `startedAt`: when the claim's write was sent, before Postgres stamped the attempt (both clocks: a suspended VM stops the monotonic one). */
+  | { kind: "claimed"; attempt: ChargeAttempt; request: TokenChargeRequest; invoice: ClaimedInvoice; startedAt: { monotonic: number; wall: number } }
   | { kind: "settled"; status: Invoice["status"] | "missing" }
   | { kind: "in_flight"; attemptId: string }
   | { kind: "not_due"; at: Date | null }
@@ -175,11 +175,11 @@ interface AttemptValues {
  */
 const START_ATTEMPT = compiledOnce((db, slot: Slots<AttemptValues>) =>
   db
-    .with("started", () => attemptStarted(db, slot("invoiceId"), slot("attemptNo"), slot("now")))
+    .with("started", () => attemptStarted(db, slot("invoiceId"), slot("attemptNo"), slot("now"), slot("cardId")))
     .with("attempt", (qc) =>
       qc
         .insertInto("charge_attempts")
-        .columns(["id", "invoice_id", "attempt_no", "order_id", "payment_token_id", "amount", "status", "clock_at"])
+        .columns(["id", "invoice_id", "attempt_no", "order_id", "payment_token_id", "amount", "status", "clock_at", "created_at"])
         .expression((eb) =>
           eb
             .selectFrom("started")
@@ -192,6 +192,8 @@ const START_ATTEMPT = compiledOnce((db, slot: Slots<AttemptValues>) =>
               eb.val(slot("amount")).as("amount"),
               sql.lit("sending").as("status"),
               eb.val(slot("now")).as("clock_at"),
+              // When the row is written, not when a transaction around it began: the age the resolver and the pre-send check go by.
+              sql<Date>`clock_timestamp()`.as("created_at"),
             ]),
         )
         .returning(ATTEMPT_COLUMNS),
@@ -215,7 +217,10 @@ async function startAttempt(deps: ClaimDeps, db: Db, facts: ClaimFacts, now: Dat
   const orderId = orderIdFor(facts.id, attemptNo);
   const card = { id: facts.card_id!, subscription_id: facts.subscription_id, checkout_session_id: facts.checkout_session_id!, key_id: facts.key_id!, ciphertext: facts.ciphertext! };
   const audit = auditRow(revealAudit(card, { actor: "charge-worker", reason: `charge invoice ${facts.id} cycle ${facts.cycle}`, detail: { orderId, attemptNo } }));
-  const startedAt = performance.now();
+  // Opened before anything is written: a token that does not open leaves no attempt behind. Its
+  // audit row is written with the attempt that uses it (a refused claim drops the token unused).
+  const token = openAudited(deps.config.tokenKeys, card);
+  const startedAt = { monotonic: performance.now(), wall: Date.now() };
   // created_at (Postgres' wall clock) times the call to Oen; clock_at places it on the billing calendar.
   const values = { invoiceId: facts.id, attemptNo, now, attemptId: newId("ca"), orderId, cardId: card.id, amount: facts.amount, actor: audit.actor, action: audit.action, subscriptionId: audit.subscription_id ?? null, reason: audit.reason, detail: audit.detail as string };
   const [attempt] = (await db.executeQuery(prepared(START_ATTEMPT(db, values)))).rows;
@@ -227,7 +232,7 @@ async function startAttempt(deps: ClaimDeps, db: Db, facts: ClaimFacts, now: Dat
     invoice: { id: facts.id, subscription_id: facts.subscription_id, kind: facts.kind, cycle: facts.cycle, amount: facts.amount, currency: facts.currency, period_start: facts.period_start, period_end: facts.period_end },
     request: {
       amount: facts.amount,
-      token: openAudited(deps.config.tokenKeys, card),
+      token,
       orderId,
       productDetails: facts.product_details,
       userId: facts.customer_id,

@@ -142,9 +142,11 @@ export async function collectWithNewCard(db: Db, effects: SideEffects, subscript
  * The claim of attempt `attemptNo` (the write-ahead of invariant 1): counted,
  * and nothing else scheduled meanwhile. A statement for the claim to build
  * on: it inserts the attempt from what this returns, in the same statement.
- * Refused unless the invoice is open, due, and still at attempt `attemptNo - 1`.
+ * Refused unless the invoice is open, due, still at attempt `attemptNo - 1`,
+ * and `cardId` still its subscription's active card: locked for share, so a
+ * card replaced meanwhile either waits for this claim or refuses it.
  */
-export function attemptStarted(db: Db, invoiceId: string, attemptNo: number, now: Date) {
+export function attemptStarted(db: Db, invoiceId: string, attemptNo: number, now: Date, cardId: string) {
   return db
     .updateTable("invoices")
     .set({ attempt_count: attemptNo, next_attempt_at: null, updated_at: now })
@@ -152,6 +154,7 @@ export function attemptStarted(db: Db, invoiceId: string, attemptNo: number, now
     .where("status", "=", "open")
     .where((eb) => eb(eb("attempt_count", "+", 1), "=", attemptNo))
     .where("next_attempt_at", "<=", now)
+    .where((eb) => eb.exists(eb.selectFrom("payment_tokens").select("id").where("id", "=", cardId).where("status", "=", "active").forShare()))
     .returning(["id", "subscription_id", "attempt_count", "next_attempt_at"]);
 }
 

@@ -112,4 +112,18 @@ describe("the statements of a charge", () => {
     const events = await h.database.db.selectFrom("platform_events").select("dedupe_key").where("dedupe_key", "in", invoices.map((invoice) => `invoice.paid:${invoice.id}`)).orderBy("dedupe_key").execute();
     expect(events.map((e) => e.dedupe_key).sort()).toEqual([`invoice.paid:${invoices[0]!.id}`, `invoice.paid:${invoices[2]!.id}`].sort());
   });
+
+  it("a card token that does not open leaves nothing behind: no attempt, no audit row, the invoice as it was", async () => {
+    const invoice = await secondInvoice();
+    const other = await secondInvoice();
+    // Another subscription's sealed token, moved onto this one's card row: bound to the other row, it does not open here.
+    const theirs = await h.database.db.selectFrom("payment_tokens").select(["key_id", "ciphertext"]).where("subscription_id", "=", other.subscription_id).where("status", "=", "active").executeTakeFirstOrThrow();
+    await h.database.db.updateTable("payment_tokens").set(theirs).where("subscription_id", "=", invoice.subscription_id).where("status", "=", "active").execute();
+    const audits = async () => (await h.database.db.selectFrom("audit_log").select("id").where("subscription_id", "=", invoice.subscription_id).execute()).length;
+    const auditsBefore = await audits();
+    await expect(claimAttempt(worker(), invoice.id, createSideEffects(worker()))).rejects.toMatchObject({ name: "TokenDecryptionError" });
+    expect(await attemptsOf(invoice.id)).toEqual([]);
+    expect(await audits()).toBe(auditsBefore);
+    expect(await h.database.db.selectFrom("invoices").selectAll().where("id", "=", invoice.id).executeTakeFirstOrThrow()).toEqual(invoice);
+  });
 });

@@ -120,7 +120,7 @@ describe("lifecycle holes", () => {
     expect(claim.kind).toBe("claimed");
     if (claim.kind !== "claimed") return;
     await sql`update charge_attempts set created_at = now() - interval '1 hour' where id = ${claim.attempt.id}`.execute(h.database.db);
-    const result = await sendClaimed(worker, { ...claim, startedAt: claim.startedAt - 3_600_000 });
+    const result = await sendClaimed(worker, { ...claim, startedAt: { monotonic: claim.startedAt.monotonic - 3_600_000, wall: claim.startedAt.wall - 3_600_000 } });
     expect(result).toEqual({ kind: "stale", orderId: claim.attempt.order_id });
     expect(h.simulator.ledger.byOrder(claim.attempt.order_id)).toEqual([]);
   });

@@ -62,6 +62,9 @@ async function seed(): Promise<void> {
       })
       .execute();
     if (!billed) continue;
+    // Each billed subscription's card (`pm_{status}`), active but for the canceled one's.
+    await db.insertInto("checkout_sessions").values({ id: `cs_${status}`, subscription_id: `sub_${status}`, purpose: "subscribe", custom_id: `custom_${status}`, status: "completed", expires_at: anchor }).execute();
+    await db.insertInto("payment_tokens").values({ id: `pm_${status}`, subscription_id: `sub_${status}`, checkout_session_id: `cs_${status}`, key_id: "k", ciphertext: "x", status: status === "canceled" ? "inactive" : "active" }).execute();
     for (const cycle of [1, 2]) {
       await db
         .insertInto("invoices")
@@ -243,7 +246,7 @@ describe("invoice transitions", () => {
 
   it.each([
     ["scheduleCollection", (tx: Db, fx: Recorded, id: string) => invoices.scheduleCollection(tx, fx, id, NOW, NOW)],
-    ["attemptStarted", (tx: Db, _fx: Recorded, id: string) => invoices.attemptStarted(tx, id, 1, NOW).executeTakeFirst()],
+    ["attemptStarted", (tx: Db, _fx: Recorded, id: string) => invoices.attemptStarted(tx, id, 1, NOW, "pm_active").executeTakeFirst()],
     ["recordDecline", (tx: Db, fx: Recorded, id: string) => invoices.recordDecline(tx, fx, id, { nextRetryAt: NOW, deadline: null, now: NOW })],
     ["markUncollectible", (tx: Db, _fx: Recorded, id: string) => invoices.markUncollectible(tx, id, NOW)],
     ["holdForAttention", (tx: Db, fx: Recorded, id: string) => invoices.holdForAttention(tx, fx, id, "K0001", NOW, NOW)],
@@ -259,8 +262,9 @@ describe("invoice transitions", () => {
     expect(applied.changed.invoices).toEqual([open]);
   });
 
-  it("attemptStarted is guarded by the attempt count it leaves, and by the invoice being due", async () => {
-    const start = (attemptNo: number, now: Date) => apply((tx) => invoices.attemptStarted(tx, open, attemptNo, now).executeTakeFirst());
+  it("attemptStarted is guarded by the attempt count it leaves, by the invoice being due, and by the card being the active one", async () => {
+    const start = (attemptNo: number, now: Date, card = "pm_active") => apply((tx) => invoices.attemptStarted(tx, open, attemptNo, now, card).executeTakeFirst());
+    expect((await start(1, NOW, "pm_canceled")).result).toBeUndefined(); // replaced (inactive)
     expect((await start(2, NOW)).result).toBeUndefined();
     expect((await start(1, new Date("2026-11-19T00:00:00Z"))).result).toBeUndefined(); // due on the 20th
     const first = await start(1, NOW);
