@@ -196,22 +196,15 @@ export interface SuccessInput {
 }
 
 /**
- * The common success, in one statement: the attempt, still in flight,
+ * The common success, for the successes answered together (group commit), in
+ * one statement, each guarded on its own: the attempt, still in flight,
  * succeeded; its renewal invoice, still open, is paid (`invoice.paid`); the
- * subscription, locked first as every writer does, is not being dunned, so
- * nothing else changes. Undefined, with nothing written, when any of that is
- * not so: settleAttempt then decides under the same locks.
- */
-export async function markPaidBySuccess(db: Db, input: SuccessInput): Promise<Invoice | undefined> {
-  const [paid] = await markPaidBySuccesses(db, [input]);
-  return paid;
-}
-
-/**
- * markPaidBySuccess for the successes answered together (group commit): one
- * statement for all, each guarded on its own. The subscriptions are locked
- * first, in id order, then the attempts and invoices in invoice order, so two
- * batches never wait on each other in a circle. Answers in the inputs' order.
+ * subscription is not being dunned, so nothing else changes. Undefined for an
+ * input, with nothing written for it, when any of that is not so:
+ * settleAttempt then decides under the same locks. The subscriptions are
+ * locked first, in id order, then the attempts and invoices in invoice order,
+ * so two batches never wait on each other in a circle. Answers in the inputs'
+ * order.
  */
 export async function markPaidBySuccesses(db: Db, inputs: readonly SuccessInput[]): Promise<Array<Invoice | undefined>> {
   const events = inputs.map((input) => paidEvent(input.invoice, input.orderId, input.transactionHid, input.now));

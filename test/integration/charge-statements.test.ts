@@ -2,7 +2,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimAttempt } from "../../src/charges/claim-attempt.ts";
 import type { Invoice } from "../../src/db/database.ts";
-import { markPaidBySuccess, markPaidBySuccesses } from "../../src/invoices/invoice-transitions.ts";
+import { markPaidBySuccesses, type SuccessInput } from "../../src/invoices/invoice-transitions.ts";
 import { createSideEffects } from "../../src/outbox/side-effects.ts";
 import { eventually, samplePlan, startHarness, subscribeWithCard, type Harness } from "../support/harness.ts";
 
@@ -38,6 +38,7 @@ describe("the statements of a charge", () => {
       .executeTakeFirstOrThrow();
   }
 
+  const markPaidBySuccess = async (db: typeof h.database.db, input: SuccessInput) => (await markPaidBySuccesses(db, [input]))[0];
   const attemptsOf = (invoiceId: string) => h.database.db.selectFrom("charge_attempts").selectAll().where("invoice_id", "=", invoiceId).execute();
   const auditsOf = (orderId: string) => h.database.db.selectFrom("audit_log").select("detail").where(sql<boolean>`detail->>'orderId' = ${orderId}`).execute();
 
