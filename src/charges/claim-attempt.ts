@@ -9,6 +9,7 @@ import { compiledOnce, type Slots } from "../db/compiled-once.ts";
 import { prepared } from "../db/prepared.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
+import type { InvoiceEventFields } from "../invoices/invoice-event-data.ts";
 import { attemptStarted, scheduleCollection, voidInvoice } from "../invoices/invoice-transitions.ts";
 import type { TokenChargeRequest } from "../oen/types.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
@@ -16,8 +17,8 @@ import { BILLING_STATES } from "../subscriptions/subscription-transitions.ts";
 import { openAudited, revealAudit } from "../vault/token-vault.ts";
 import { orderIdFor } from "./order-id.ts";
 
-/** What a claimed charge says of its invoice (fields an invoice never changes once opened). */
-export type ClaimedInvoice = Pick<Invoice, "id" | "subscription_id" | "kind" | "cycle" | "amount" | "currency" | "period_start" | "period_end">;
+/** What a claimed charge says of its invoice: what its events name, and its kind (fields an invoice never changes once opened). */
+export type ClaimedInvoice = InvoiceEventFields & Pick<Invoice, "kind">;
 
 export type Claim =
   /** `startedAt`: when the claim's write was sent, before Postgres stamped the attempt (both clocks: a suspended VM stops the monotonic one). */
@@ -85,9 +86,8 @@ type ClaimFacts = NonNullable<Awaited<ReturnType<typeof readLockedClaimFacts>>>;
  * card, and that card's latest attempts (its budget). Of one invoice under its row lock, or,
  * unlocked, of every invoice in `invoiceIds` (the claims that start together share the read).
  */
-const claimFacts = <V extends { cardAttemptLimit: number }>(pick: (db: Db, slot: Slots<V>) => { where: RawBuilder<boolean>; lock: boolean }) =>
+const claimFacts = <V extends { cardAttemptLimit: number }>(lock: boolean, where: (slot: Slots<V>) => RawBuilder<boolean>) =>
   compiledOnce((db, slot: Slots<V>) => {
-    const { where, lock } = pick(db, slot);
     const query = db
       .selectFrom("invoices as i")
       .innerJoin("subscriptions as s", "s.id", "i.subscription_id")
@@ -97,11 +97,11 @@ const claimFacts = <V extends { cardAttemptLimit: number }>(pick: (db: Db, slot:
       .select(["s.status as subscription_status", "c.id as customer_id", "c.name", "c.email", "c.invoice_info", "t.id as card_id", "t.checkout_session_id", "t.key_id", "t.ciphertext"])
       .select((eb) => eb.selectFrom("charge_attempts as a").select("a.id").whereRef("a.invoice_id", "=", "i.id").where("a.status", "in", ["sending", "unknown"]).limit(1).as("in_flight_id"))
       .select(sql<Date[] | null>`array(select clock_at from charge_attempts where payment_token_id = t.id and status in ('sending', 'unknown', 'succeeded', 'declined') order by clock_at desc limit ${slot("cardAttemptLimit")})`.as("recent"))
-      .where(where);
+      .where(where(slot));
     return lock ? query.forUpdate("i") : query;
   });
-const CLAIM_FACTS_OF_MANY = claimFacts((_db, slot: Slots<{ invoiceIds: string[]; cardAttemptLimit: number }>) => ({ where: sql<boolean>`i.id = any(${slot("invoiceIds")}::text[])`, lock: false }));
-const CLAIM_FACTS_LOCKED = claimFacts((_db, slot: Slots<{ invoiceId: string; cardAttemptLimit: number }>) => ({ where: sql<boolean>`i.id = ${slot("invoiceId")}`, lock: true }));
+const CLAIM_FACTS_OF_MANY = claimFacts(false, (slot: Slots<{ invoiceIds: string[]; cardAttemptLimit: number }>) => sql<boolean>`i.id = any(${slot("invoiceIds")}::text[])`);
+const CLAIM_FACTS_LOCKED = claimFacts(true, (slot: Slots<{ invoiceId: string; cardAttemptLimit: number }>) => sql<boolean>`i.id = ${slot("invoiceId")}`);
 
 async function readLockedClaimFacts(db: Db, invoiceId: string, cardAttemptLimit: number) {
   const { rows } = await db.executeQuery(prepared(CLAIM_FACTS_LOCKED(db, { invoiceId, cardAttemptLimit })));
