@@ -52,7 +52,7 @@ export async function startChargeRig(bench: BenchEnvironment, input: { oenLatenc
   let worker: BenchChild;
   try {
     await seedPlanAndCustomer(bench.db);
-    worker = await startChild("./service-process.ts", { ...bench.serviceEnv(String(simulator.info.url), { ROLES: "workers" }), BENCH_CHARGE_CONCURRENCY: String(input.concurrency) });
+    worker = await startChild("./service-process.ts", bench.serviceEnv(String(simulator.info.url), { ROLES: "workers", CHARGE_CONCURRENCY: String(input.concurrency) }));
   } catch (error) {
     await simulator.stop();
     throw error;

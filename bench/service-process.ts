@@ -1,6 +1,5 @@
 // A benchmark's child: the real service (startService) with the roles of ROLES, configured by
-// the environment like `npm start`. BENCH_CHARGE_CONCURRENCY sets the charge worker's concurrency
-// (the service starts it at 10). Counts its completed charge jobs, queries and commands for probes.
+// the environment like `npm start`. Counts its completed charge jobs, queries and commands for probes.
 import { loadConfig } from "../src/config.ts";
 import { silentLogger } from "../src/log.ts";
 import { QUEUE_NAMES } from "../src/queues/queue-names.ts";
@@ -12,8 +11,5 @@ const io = installIoCounters();
 const service = await startService({ config: loadConfig(process.env), logger: silentLogger });
 let completed = 0;
 const charges = service.workers.find((worker) => worker.name === QUEUE_NAMES.charges);
-if (charges !== undefined) {
-  if (process.env.BENCH_CHARGE_CONCURRENCY) charges.concurrency = Number(process.env.BENCH_CHARGE_CONCURRENCY);
-  charges.on("completed", () => completed++);
-}
+charges?.on("completed", () => completed++);
 serveProbes({ url: service.url }, () => ({ io: io(), completed }), () => service.close());

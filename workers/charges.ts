@@ -5,6 +5,7 @@ import type { Deps } from "../src/deps.ts";
 import type { ChargeJob, RefundJob } from "../src/queues/jobs.ts";
 import { processRefundJob } from "../src/refunds/process-refund-job.ts";
 import { QUEUE_NAMES } from "../src/queues/queue-names.ts";
+import { createSemaphore, withPermit, type Semaphore } from "../src/semaphore.ts";
 import { delayJob } from "./delay-job.ts";
 
 // Claim → resolve → claim again happens in one run at most this many times.
@@ -15,9 +16,9 @@ const MAX_STEPS = 3;
  * that blocks it. What follows (the next retry, an order lookup) was put in
  * the outbox by the transitions; this only reports.
  */
-async function runCharge(deps: Deps, job: Job<ChargeJob>, token: string | undefined): Promise<string> {
+async function runCharge(deps: Deps, sends: Semaphore, job: Job<ChargeJob>, token: string | undefined): Promise<string> {
   for (let step = 0; step < MAX_STEPS; step++) {
-    const result = await chargeInvoice(deps, job.data.invoiceId);
+    const result = await chargeInvoice(deps, job.data.invoiceId, sends);
     switch (result.kind) {
       case "sent": {
         // What Bull Board shows as the job's result: the answer, the order, and where the invoice stands.
@@ -44,12 +45,22 @@ async function runCharge(deps: Deps, job: Job<ChargeJob>, token: string | undefi
   return "stopped after several steps; the next sweep continues";
 }
 
+/**
+ * `concurrency` requests at Oen at once, charges and refunds together. The
+ * worker runs twice as many jobs: while the requests are out, the next jobs
+ * claim (their write-ahead commits) and the answered ones settle, so a place
+ * at Oen is taken again the moment it is free instead of after a settle, a
+ * round trip to Redis and the next claim's commit.
+ */
 export function startChargeWorker(deps: Deps, connection: ConnectionOptions, options: { concurrency?: number } = {}): Worker<ChargeJob | RefundJob> {
-  // Refunds move money like charges, so they share the charge rate.
-  return new Worker<ChargeJob | RefundJob>(QUEUE_NAMES.charges, async (job, token) => ("refundId" in job.data ? processRefundJob(deps, job.data.refundId) : runCharge(deps, job as Job<ChargeJob>, token)), {
+  const sends = createSemaphore(options.concurrency ?? deps.config.concurrency.charges);
+  // Refunds move money like charges, so they share the charge rate and the places at Oen.
+  const run = (job: Job<ChargeJob | RefundJob>, token: string | undefined) =>
+    "refundId" in job.data ? withPermit(sends, () => processRefundJob(deps, (job.data as RefundJob).refundId)) : runCharge(deps, sends, job as Job<ChargeJob>, token);
+  return new Worker<ChargeJob | RefundJob>(QUEUE_NAMES.charges, run, {
     connection,
     prefix: deps.config.queuePrefix,
-    concurrency: options.concurrency ?? deps.config.concurrency.charges,
+    concurrency: sends.size * 2,
     // Oen has no published rate limit, but asks not to hammer it.
     limiter: { max: deps.config.oen.chargeRatePerSecond, duration: 1_000 },
   });

@@ -2,9 +2,9 @@ import { sql } from "kysely";
 import type { Deps } from "../deps.ts";
 import { metrics } from "../metrics/metrics.ts";
 import type { ChargeOutcome } from "../oen/types.ts";
-import { createBatcher, type Batcher } from "../batcher.ts";
-import type { Db } from "../db/connect.ts";
-import type { Invoice } from "../db/database.ts";
+import { createBatcher } from "../batcher.ts";
+import { perDb } from "../db/per-db.ts";
+import { withPermit, type Semaphore } from "../semaphore.ts";
 import { markPaidBySuccesses, type SuccessInput } from "../invoices/invoice-transitions.ts";
 import { createSideEffects, type SideEffects } from "../outbox/side-effects.ts";
 import { abandonedAfterMs } from "./abandoned-after.ts";
@@ -22,24 +22,23 @@ export type ChargeResult =
  * once, settle. Never resends: an ambiguous answer leaves the attempt
  * `unknown` for `resolveAttempt` to settle by order lookup.
  */
-export async function chargeInvoice(deps: Deps, invoiceId: string): Promise<ChargeResult> {
+export async function chargeInvoice(deps: Deps, invoiceId: string, sends?: Semaphore): Promise<ChargeResult> {
   const effects = createSideEffects(deps);
   const claim = await claimAttempt(deps, invoiceId, effects);
   await effects.flush();
-  return claim.kind === "claimed" ? sendClaimed(deps, claim) : claim;
+  return claim.kind === "claimed" ? sendClaimed(deps, claim, sends) : claim;
 }
 
-/** The request of a claimed attempt, sent once (unless it went stale meanwhile), and its answer settled. */
-export async function sendClaimed(deps: Deps, claim: Extract<Claim, { kind: "claimed" }>): Promise<ChargeResult> {
-  const { attempt, request } = claim;
-  const about = { subscriptionId: claim.invoice.subscription_id, invoiceId: attempt.invoice_id, cycle: claim.invoice.cycle, attemptNo: attempt.attempt_no, orderId: attempt.order_id };
-  const gap = Math.max(performance.now() - claim.startedAt.monotonic, Date.now() - claim.startedAt.wall);
-  if (gap > SEND_GAP_CHECKED_AFTER_MS && !(await stillSendable(deps, attempt.id))) {
-    deps.logger.warn(about, "claimed attempt went stale before it was sent; left to the order lookup");
-    return { kind: "stale", orderId: attempt.order_id };
-  }
-  deps.logger.info({ ...about, amount: attempt.amount }, "charge sent");
-  const outcome = await deps.oen.chargeToken(request);
+/**
+ * The request of a claimed attempt, sent once (unless it went stale meanwhile), and its answer settled.
+ * With `sends`, the request waits for a place among them: the claim is committed while the places
+ * are busy, so a place is reused the moment it is free (a wait past a second is checked like a pause).
+ */
+export async function sendClaimed(deps: Deps, claim: Extract<Claim, { kind: "claimed" }>, sends?: Semaphore): Promise<ChargeResult> {
+  const { attempt } = claim;
+  const outcome = await (sends === undefined ? sendUnlessStale(deps, claim) : withPermit(sends, () => sendUnlessStale(deps, claim)));
+  if (outcome === "stale") return { kind: "stale", orderId: attempt.order_id };
+  const about = aboutClaim(claim);
   const code = outcome.kind === "succeeded" ? undefined : outcome.kind === "unknown" ? outcome.reason : outcome.code;
   deps.logger.info({ ...about, outcome: outcome.kind, code, oenTransactionId: outcome.kind === "succeeded" ? outcome.transactionHid : undefined }, "charge result");
   const effects = createSideEffects(deps);
@@ -47,6 +46,23 @@ export async function sendClaimed(deps: Deps, claim: Extract<Claim, { kind: "cla
   await effects.flush();
   metrics.chargeAnswered(outcome);
   return { kind: "sent", outcome: outcome.kind, settled };
+}
+
+/** What the log lines of a charge name. */
+function aboutClaim({ invoice, attempt }: Extract<Claim, { kind: "claimed" }>) {
+  return { subscriptionId: invoice.subscription_id, invoiceId: attempt.invoice_id, cycle: invoice.cycle, attemptNo: attempt.attempt_no, orderId: attempt.order_id };
+}
+
+async function sendUnlessStale(deps: Deps, claim: Extract<Claim, { kind: "claimed" }>): Promise<ChargeOutcome | "stale"> {
+  const { attempt } = claim;
+  const about = aboutClaim(claim);
+  const gap = Math.max(performance.now() - claim.startedAt.monotonic, Date.now() - claim.startedAt.wall);
+  if (gap > SEND_GAP_CHECKED_AFTER_MS && !(await stillSendable(deps, attempt.id))) {
+    deps.logger.warn(about, "claimed attempt went stale before it was sent; left to the order lookup");
+    return "stale";
+  }
+  deps.logger.info({ ...about, amount: attempt.amount }, "charge sent");
+  return deps.oen.chargeToken(claim.request);
 }
 
 // A send that follows its claim within this leaves nothing for stillSendable to find that the
@@ -76,16 +92,7 @@ async function settleAnswer(deps: Deps, claim: Extract<Claim, { kind: "claimed" 
 
 // At most this many successes share a statement; a batch is what arrived before the event loop turned.
 const SUCCESS_BATCH_MAX = 100;
-const batches = new WeakMap<Db, Batcher<SuccessInput, Invoice | undefined>>();
-
-function successBatches(db: Db): Batcher<SuccessInput, Invoice | undefined> {
-  let batcher = batches.get(db);
-  if (batcher === undefined) {
-    batcher = createBatcher((inputs) => markPaidBySuccesses(db, inputs), { maxItems: SUCCESS_BATCH_MAX, windowMs: 0 });
-    batches.set(db, batcher);
-  }
-  return batcher;
-}
+const successBatches = perDb((db) => createBatcher((inputs: SuccessInput[]) => markPaidBySuccesses(db, inputs), { maxItems: SUCCESS_BATCH_MAX, windowMs: 0 }));
 
 /**
  * Just before the request leaves, when the claim is no longer fresh: the attempt is still `sending` and younger

@@ -1,16 +1,17 @@
 import { sql, type RawBuilder } from "kysely";
-import { auditRow } from "../audit/audit-log.ts";
+import { auditRow, type AuditEntry } from "../audit/audit-log.ts";
 import { createBatcher, type Batcher } from "../batcher.ts";
 import { cardBudgetReopensAt, type DunningPolicy } from "../billing/dunning-policy.ts";
 import type { Db } from "../db/connect.ts";
 import type { ChargeAttempt, ChargeAttemptsTable, Invoice } from "../db/database.ts";
 import { everyColumn } from "../db/every-column.ts";
 import { compiledOnce, type Slots } from "../db/compiled-once.ts";
+import { perDb } from "../db/per-db.ts";
 import { prepared } from "../db/prepared.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
 import type { InvoiceEventFields } from "../invoices/invoice-event-data.ts";
-import { attemptStarted, scheduleCollection, voidInvoice } from "../invoices/invoice-transitions.ts";
+import { attemptsStarted, scheduleCollection, voidInvoice } from "../invoices/invoice-transitions.ts";
 import type { TokenChargeRequest } from "../oen/types.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
 import { BILLING_STATES } from "../subscriptions/subscription-transitions.ts";
@@ -34,7 +35,7 @@ const ATTEMPT_COLUMNS = everyColumn<ChargeAttemptsTable>()([
   "lookup_count", "last_lookup_at", "next_lookup_at", "created_at", "resolved_at", "clock_at",
 ]);
 
-type ClaimDeps = Pick<Deps, "db" | "clock" | "config" | "dunning">;
+type ClaimDeps = Pick<Deps, "db" | "clock" | "config" | "dunning" | "logger">;
 
 /**
  * Decides whether a charge may be sent, and if so commits a `sending` attempt
@@ -55,7 +56,7 @@ export async function claimAttempt(deps: ClaimDeps, invoiceId: string, effects: 
   const verdict = claimVerdict(facts, now, deps.dunning);
   if (verdict.kind === "answer") return verdict.claim;
   if (verdict.kind === "charge") {
-    const claimed = await startAttempt(deps, deps.db, facts!, now);
+    const claimed = await startAttempt(deps, deps.db, facts!, now, true);
     if (claimed !== undefined) return claimed;
   }
   return deps.db.transaction().execute(async (tx): Promise<Claim> => {
@@ -65,7 +66,7 @@ export async function claimAttempt(deps: ClaimDeps, invoiceId: string, effects: 
       case "answer":
         return decided.claim;
       case "charge": {
-        const claimed = await startAttempt(deps, tx, locked!, now);
+        const claimed = await startAttempt(deps, tx, locked!, now, false);
         if (claimed === undefined) throw new Error(`invoice ${invoiceId} refused its claim under its own lock`);
         return claimed;
       }
@@ -110,12 +111,11 @@ async function readLockedClaimFacts(db: Db, invoiceId: string, cardAttemptLimit:
 
 // At most this many claims share a read; a batch is what started before the event loop turned.
 const READ_BATCH_MAX = 100;
-const readers = new WeakMap<Db, Map<number, Batcher<string, ClaimFacts | undefined>>>();
+const readers = perDb(() => new Map<number, Batcher<string, ClaimFacts | undefined>>());
 
 /** The unlocked facts of one invoice, read together with those of the claims started at the same moment. */
 function readClaimFacts(db: Db, invoiceId: string, cardAttemptLimit: number): Promise<ClaimFacts | undefined> {
-  let byLimit = readers.get(db);
-  if (byLimit === undefined) readers.set(db, (byLimit = new Map()));
+  const byLimit = readers(db);
   let reader = byLimit.get(cardAttemptLimit);
   if (reader === undefined) {
     reader = createBatcher(async (invoiceIds) => {
@@ -153,6 +153,7 @@ function claimVerdict(facts: ClaimFacts | undefined, now: Date, policy: DunningP
   return { kind: "charge" };
 }
 
+/** One attempt to claim: its invoice, number and card as the facts had them, and the audit row of its card's opening. */
 interface AttemptValues {
   invoiceId: string;
   attemptNo: number;
@@ -161,69 +162,92 @@ interface AttemptValues {
   orderId: string;
   cardId: string;
   amount: number;
-  actor: string;
-  action: string;
-  subscriptionId: string | null;
-  reason: string;
-  detail: string;
+  audit: AuditEntry;
 }
 
+type Columns<T> = { [K in keyof T as `${string & K}s`]: Array<T[K]> };
+type AttemptColumns = Columns<Omit<AttemptValues, "audit">> & { actors: string[]; actions: string[]; subscriptionIds: Array<string | null>; reasons: string[]; details: string[] };
+
 /**
- * One statement: the invoice counts the attempt (attemptStarted, guarded),
- * the attempt is inserted from that row, and the card's opening is audited
- * from the attempt's. No row when the guard refused: nothing was written.
+ * One statement for many claims: each invoice counts its attempt
+ * (attemptsStarted, guarded), the attempts are inserted from those rows, and
+ * each card's opening is audited from its attempt's. The invoices are locked
+ * first, in id order, so two of these never wait on each other in a circle;
+ * of two claims of one invoice the first is tried. Returns the attempts
+ * written: a claim without one was refused and wrote nothing.
  */
-const START_ATTEMPT = compiledOnce((db, slot: Slots<AttemptValues>) =>
-  db
-    .with("started", () => attemptStarted(db, slot("invoiceId"), slot("attemptNo"), slot("now"), slot("cardId")))
-    .with("attempt", (qc) =>
-      qc
-        .insertInto("charge_attempts")
-        .columns(["id", "invoice_id", "attempt_no", "order_id", "payment_token_id", "amount", "status", "clock_at", "created_at"])
-        .expression((eb) =>
-          eb
-            .selectFrom("started")
-            .select([
-              eb.val(slot("attemptId")).as("id"),
-              "started.id as invoice_id",
-              "started.attempt_count as attempt_no",
-              eb.val(slot("orderId")).as("order_id"),
-              eb.val(slot("cardId")).as("payment_token_id"),
-              eb.val(slot("amount")).as("amount"),
-              sql.lit("sending").as("status"),
-              eb.val(slot("now")).as("clock_at"),
-              // When the row is written, not when a transaction around it began: the age the resolver and the pre-send check go by.
-              sql<Date>`clock_timestamp()`.as("created_at"),
-            ]),
-        )
-        .returning(ATTEMPT_COLUMNS),
-    )
-    .with("audit", (qc) =>
-      qc
-        .insertInto("audit_log")
-        .columns(["actor", "action", "subscription_id", "reason", "detail"])
-        .expression((eb) =>
-          eb
-            .selectFrom("attempt")
-            .select([eb.val(slot("actor")).as("actor"), eb.val(slot("action")).as("action"), eb.val(slot("subscriptionId")).as("subscription_id"), eb.val(slot("reason")).as("reason"), eb.val(slot("detail")).as("detail")]),
-        ),
-    )
-    .selectFrom("attempt")
-    .select(ATTEMPT_COLUMNS),
+const START_ATTEMPTS = compiledOnce((_db, slot: Slots<AttemptColumns>) =>
+  sql<ChargeAttempt>`
+    with input as (
+      select * from unnest(${slot("invoiceIds")}::text[], ${slot("attemptNos")}::int[], ${slot("nows")}::timestamptz[], ${slot("attemptIds")}::text[],
+        ${slot("orderIds")}::text[], ${slot("cardIds")}::text[], ${slot("amounts")}::int[], ${slot("actors")}::text[], ${slot("actions")}::text[],
+        ${slot("subscriptionIds")}::text[], ${slot("reasons")}::text[], ${slot("details")}::text[]) with ordinality
+        as t(invoice_id, attempt_no, now, attempt_id, order_id, card_id, amount, actor, action, subscription_id, reason, detail, n)),
+    locked as (select id from invoices where id in (select invoice_id from input) order by id for update),
+    claims as (
+      -- An uncorrelated subquery runs first: every invoice is locked before any is counted.
+      select distinct on (invoice_id) * from input where (select count(*) from locked) >= 0 order by invoice_id, n),
+    started as (${attemptsStarted("claims")}),
+    attempt as (
+      insert into charge_attempts (id, invoice_id, attempt_no, order_id, payment_token_id, amount, status, clock_at, created_at)
+      -- created_at: when the row is written, not when a transaction around it began (the age the resolver and the pre-send check go by).
+      select c.attempt_id, c.invoice_id, c.attempt_no, c.order_id, c.card_id, c.amount, 'sending', c.now, clock_timestamp()
+        from claims c join started s on s.id = c.invoice_id
+      returning ${sql.join(ATTEMPT_COLUMNS.map((column) => sql.ref(column)))}),
+    audit as (
+      insert into audit_log (actor, action, subscription_id, reason, detail)
+      select c.actor, c.action, c.subscription_id, c.reason, c.detail::jsonb from claims c join attempt a on a.id = c.attempt_id)
+    select * from attempt`,
 );
 
-async function startAttempt(deps: ClaimDeps, db: Db, facts: ClaimFacts, now: Date): Promise<Extract<Claim, { kind: "claimed" }> | undefined> {
+/** Writes the claims in one statement; answers each with its attempt, or undefined where the guard refused it. */
+async function startAttempts(db: Db, claims: readonly AttemptValues[]): Promise<Array<ChargeAttempt | undefined>> {
+  const audits = claims.map((c) => auditRow(c.audit));
+  const columns: AttemptColumns = {
+    invoiceIds: claims.map((c) => c.invoiceId),
+    attemptNos: claims.map((c) => c.attemptNo),
+    nows: claims.map((c) => c.now),
+    attemptIds: claims.map((c) => c.attemptId),
+    orderIds: claims.map((c) => c.orderId),
+    cardIds: claims.map((c) => c.cardId),
+    amounts: claims.map((c) => c.amount),
+    actors: audits.map((a) => a.actor),
+    actions: audits.map((a) => a.action),
+    subscriptionIds: audits.map((a) => a.subscription_id ?? null),
+    reasons: audits.map((a) => a.reason),
+    details: audits.map((a) => a.detail as string),
+  };
+  const { rows } = await db.executeQuery(prepared(START_ATTEMPTS(db, columns)));
+  const written = new Map(rows.map((row) => [row.id, row]));
+  return claims.map((c) => written.get(c.attemptId));
+}
+
+// At most this many claims share a write; a batch is what was ready to be written before the event loop turned.
+const WRITE_BATCH_MAX = 100;
+const writers = perDb((db) => createBatcher((claims: AttemptValues[]) => startAttempts(db, claims), { maxItems: WRITE_BATCH_MAX, windowMs: 0 }));
+
+/**
+ * The claim's write, in the pool: shared with the claims written at the same
+ * moment (a batch that failed, a deadlock, writes nothing, and its claims
+ * decide again under their own locks). In a transaction: alone.
+ */
+async function startAttempt(deps: ClaimDeps, db: Db, facts: ClaimFacts, now: Date, shared: boolean): Promise<Extract<Claim, { kind: "claimed" }> | undefined> {
   const attemptNo = facts.attempt_count + 1;
   const orderId = orderIdFor(facts.id, attemptNo);
   const card = { id: facts.card_id!, subscription_id: facts.subscription_id, checkout_session_id: facts.checkout_session_id!, key_id: facts.key_id!, ciphertext: facts.ciphertext! };
-  const audit = auditRow(revealAudit(card, { actor: "charge-worker", reason: `charge invoice ${facts.id} cycle ${facts.cycle}`, detail: { orderId, attemptNo } }));
+  const audit = revealAudit(card, { actor: "charge-worker", reason: `charge invoice ${facts.id} cycle ${facts.cycle}`, detail: { orderId, attemptNo } });
   // Opened before anything is written: a token that does not open leaves no attempt behind. Its
   // audit row is written with the attempt that uses it (a refused claim drops the token unused).
   const token = openAudited(deps.config.tokenKeys, card);
   const startedAt = { monotonic: performance.now(), wall: Date.now() };
   // created_at (Postgres' wall clock) times the call to Oen; clock_at places it on the billing calendar.
-  const values = { invoiceId: facts.id, attemptNo, now, attemptId: newId("ca"), orderId, cardId: card.id, amount: facts.amount, actor: audit.actor, action: audit.action, subscriptionId: audit.subscription_id ?? null, reason: audit.reason, detail: audit.detail as string };
-  const [attempt] = (await db.executeQuery(prepared(START_ATTEMPT(db, values)))).rows;
+  const values: AttemptValues = { invoiceId: facts.id, attemptNo, now, attemptId: newId("ca"), orderId, cardId: card.id, amount: facts.amount, audit };
+  const attempt = shared
+    ? await writers(db).add(values).catch((error: Error) => {
+        deps.logger.warn({ orderId, err: error.message }, "the shared claim write failed; this claim decides again on its own");
+        return undefined;
+      })
+    : (await startAttempts(db, [values]))[0];
   if (attempt === undefined) return undefined;
   return {
     kind: "claimed",

@@ -3,7 +3,7 @@
 // transitions: a guarded UPDATE … WHERE status allows it, returning the row
 // when it applied (undefined when the guard refused), with the events and
 // jobs it causes written to the outbox in the caller's transaction.
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely, type RawBuilder } from "kysely";
 import type { AttentionCode } from "../billing/charge-codes.ts";
 import type { ChargeAttempt, Database, Invoice, InvoicesTable, Plan } from "../db/database.ts";
 import { everyColumn } from "../db/every-column.ts";
@@ -138,24 +138,30 @@ export async function collectWithNewCard(db: Db, effects: SideEffects, subscript
   return invoices;
 }
 
+/** A claim of one attempt, as `attemptsStarted` reads it from its `claims` relation. */
+export interface AttemptClaimColumns {
+  invoice_id: string;
+  attempt_no: number;
+  card_id: string;
+  now: Date;
+}
+
 /**
- * The claim of attempt `attemptNo` (the write-ahead of invariant 1): counted,
- * and nothing else scheduled meanwhile. A statement for the claim to build
- * on: it inserts the attempt from what this returns, in the same statement.
- * Refused unless the invoice is open, due, still at attempt `attemptNo - 1`,
- * and `cardId` still its subscription's active card: locked for share, so a
- * card replaced meanwhile either waits for this claim or refuses it.
+ * The claims of attempts (the write-ahead of invariant 1): each counted, and
+ * nothing else scheduled meanwhile. An UPDATE for a claim statement to build
+ * on, over the relation `claims` (a CTE of AttemptClaimColumns, one row per
+ * invoice): it inserts the attempts from what this returns, in the same
+ * statement. Each refused unless its invoice is open, due, still at attempt
+ * `attempt_no - 1`, and `card_id` still its subscription's active card:
+ * locked for share, so a card replaced meanwhile either waits for the claim or
+ * refuses it. Returns the invoices counted.
  */
-export function attemptStarted(db: Db, invoiceId: string, attemptNo: number, now: Date, cardId: string) {
-  return db
-    .updateTable("invoices")
-    .set({ attempt_count: attemptNo, next_attempt_at: null, updated_at: now })
-    .where("id", "=", invoiceId)
-    .where("status", "=", "open")
-    .where((eb) => eb(eb("attempt_count", "+", 1), "=", attemptNo))
-    .where("next_attempt_at", "<=", now)
-    .where((eb) => eb.exists(eb.selectFrom("payment_tokens").select("id").where("id", "=", cardId).where("status", "=", "active").forShare()))
-    .returning(["id", "subscription_id", "attempt_count", "next_attempt_at"]);
+export function attemptsStarted(claims: string): RawBuilder<Pick<Invoice, "id" | "subscription_id" | "attempt_count" | "next_attempt_at">> {
+  return sql`update invoices i set attempt_count = c.attempt_no, next_attempt_at = null, updated_at = c.now
+    from ${sql.table(claims)} c
+    where i.id = c.invoice_id and i.status = 'open' and i.attempt_count + 1 = c.attempt_no and i.next_attempt_at <= c.now
+      and exists (select 1 from payment_tokens t where t.id = c.card_id and t.status = 'active' for share)
+    returning i.id, i.subscription_id, i.attempt_count, i.next_attempt_at`;
 }
 
 /** open → paid, by the attempt that succeeded; `invoice.paid`. */

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually, samplePlan, startHarness, subscribeWithCard, type Harness } from "../support/harness.ts";
 
+/** The most charges the simulator recorded within any `windowMs` (sliding, from each charge). */
+function busiestWindow(h: Harness, windowMs: number): number {
+  const times = h.simulator.ledger.all().map((t) => Date.parse(t.createdAt)).sort((a, b) => a - b);
+  return Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + windowMs).length));
+}
+
 // OEN_CHARGE_RATE caps charge requests towards Oen across all workers (a BullMQ
 // rate limiter kept in Redis), so a month-start burst reaches Oen as a stream.
 describe("charge rate limit", () => {
@@ -19,8 +25,32 @@ describe("charge rate limit", () => {
     await eventually(async () => h.simulator.ledger.successfulCharges().length === subscriptions, 30_000, "every charge");
     const times = h.simulator.ledger.all().map((t) => Date.parse(t.createdAt)).sort((a, b) => a - b);
     // BullMQ's limiter counts in fixed one-second windows, so a sliding second can hold two windows' worth.
-    const busiest = Math.max(...times.map((start) => times.filter((t) => t >= start && t < start + 1_000).length));
-    expect(busiest).toBeLessThanOrEqual(8);
+    expect(busiestWindow(h, 1_000)).toBeLessThanOrEqual(8);
     expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(2_900); // 16 charges at 4 per window span at least 4 windows
+  });
+});
+
+// The worker runs more jobs than CHARGE_CONCURRENCY (reading and settling beside the requests),
+// but never lets more than CHARGE_CONCURRENCY charges be at Oen at once.
+describe("charge concurrency", () => {
+  const LATENCY_MS = 400;
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ env: { CHARGE_CONCURRENCY: "2", OEN_CHARGE_RATE: "1000" } });
+    await h.api("PUT", "/v1/plans/slow", samplePlan);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("keeps at most CHARGE_CONCURRENCY charges at Oen, each answered before the next takes its place", async () => {
+    // The simulator records a charge when it arrives and answers LATENCY_MS later.
+    h.simulator.faults.set([{ on: "charge", kind: "latency", latencyMs: LATENCY_MS }]);
+    const subscriptions = 8;
+    await Promise.all(Array.from({ length: subscriptions }, (_, i) => subscribeWithCard(h, "slow", `cus_slow_${i}`)));
+    await eventually(async () => h.simulator.ledger.successfulCharges().length === subscriptions, 30_000, "every charge");
+    // Within any LATENCY_MS (less a little for the clock's rounding), at most two arrived: the third waited for an answer.
+    expect(busiestWindow(h, LATENCY_MS - 10)).toBe(2);
+    expect(h.simulator.ledger.all()).toHaveLength(subscriptions);
   });
 });

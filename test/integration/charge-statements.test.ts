@@ -1,7 +1,8 @@
-import { sql } from "kysely";
+import { sql, type Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimAttempt } from "../../src/charges/claim-attempt.ts";
-import type { Invoice } from "../../src/db/database.ts";
+import { orderIdFor } from "../../src/charges/order-id.ts";
+import type { Database, Invoice } from "../../src/db/database.ts";
 import { markPaidBySuccesses, type SuccessInput } from "../../src/invoices/invoice-transitions.ts";
 import { createSideEffects } from "../../src/outbox/side-effects.ts";
 import { eventually, samplePlan, startHarness, subscribeWithCard, type Harness } from "../support/harness.ts";
@@ -53,6 +54,64 @@ describe("the statements of a charge", () => {
     expect(await auditsOf(attempts[0]!.order_id)).toHaveLength(1);
     const after = await h.database.db.selectFrom("invoices").selectAll().where("id", "=", invoice.id).executeTakeFirstOrThrow();
     expect(after).toMatchObject({ attempt_count: 1, next_attempt_at: null, status: "open" });
+  });
+
+  /**
+   * Claims of `invoices` started together, while another transaction holds the row lock of
+   * `invoices[1]` and runs `meanwhile`: the claims read (unlocked) what it has not committed, their
+   * shared write waits for the lock, and then finds what it committed.
+   */
+  async function claimTogether(invoices: Invoice[], meanwhile: (tx: Kysely<Database>) => Promise<unknown>) {
+    const tx = await h.database.db.startTransaction().execute();
+    try {
+      await tx.selectFrom("invoices").select("id").where("id", "=", invoices[1]!.id).forUpdate().execute();
+      await meanwhile(tx);
+      const claims = Promise.allSettled(invoices.map((invoice) => claimAttempt(worker(), invoice.id, createSideEffects(worker()))));
+      await eventually(async () => {
+        const { rows } = await sql<{ n: string }>`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(h.database.db);
+        return rows[0]!.n !== "0";
+      }, 5_000, "the shared write to wait for the lock");
+      await tx.commit().execute();
+      return await claims;
+    } catch (error) {
+      await tx.rollback().execute();
+      throw error;
+    }
+  }
+  /** The transaction that wrote each attempt of these invoices (rows of one statement share it). */
+  const writers = async (invoices: Invoice[]) =>
+    (await sql<{ invoice_id: string; xmin: string }>`select invoice_id, xmin::text from charge_attempts where invoice_id = any(${invoices.map((i) => i.id)})`.execute(h.database.db)).rows;
+
+  it("claims that write together share one statement, each guarded on its own: a card replaced meanwhile refuses only its claim", async () => {
+    const invoices = [await secondInvoice(), await secondInvoice(), await secondInvoice()];
+    const [a, b, c] = invoices as [Invoice, Invoice, Invoice];
+    const replaced = (tx: Kysely<Database>) => tx.updateTable("payment_tokens").set({ status: "inactive" }).where("subscription_id", "=", b.subscription_id).execute();
+    const claims = await claimTogether(invoices, replaced);
+    expect(claims.map((claim) => claim.status === "fulfilled" && claim.value.kind)).toEqual(["claimed", "no_card", "claimed"]);
+    const written = await writers(invoices);
+    expect(written.map((w) => w.invoice_id).sort()).toEqual([a.id, c.id].sort());
+    expect(new Set(written.map((w) => w.xmin)).size).toBe(1);
+    expect(await attemptsOf(b.id)).toEqual([]);
+    expect(await h.database.db.selectFrom("invoices").select(["attempt_count", "next_attempt_at"]).where("id", "=", b.id).executeTakeFirstOrThrow()).toEqual({ attempt_count: 0, next_attempt_at: null });
+    for (const invoice of [a, c]) expect(await auditsOf(orderIdFor(invoice.id, 1))).toHaveLength(1);
+    expect(await auditsOf(orderIdFor(b.id, 1))).toEqual([]);
+  });
+
+  it("a shared write that fails writes nothing, and each of its claims decides again alone: the others are claimed", async () => {
+    const invoices = [await secondInvoice(), await secondInvoice(), await secondInvoice()];
+    const [a, b, c] = invoices as [Invoice, Invoice, Invoice];
+    // An attempt 1 the invoice never counted (damaged data): the shared insert of b's attempt 1 breaks the unique key.
+    const damaged = async (tx: Kysely<Database>) => {
+      const card = await tx.selectFrom("payment_tokens").select("id").where("subscription_id", "=", b.subscription_id).where("status", "=", "active").executeTakeFirstOrThrow();
+      await tx.insertInto("charge_attempts").values({ id: "ca_damaged", invoice_id: b.id, attempt_no: 1, order_id: "damaged-order", payment_token_id: card.id, amount: b.amount, status: "declined", clock_at: farOff }).execute();
+    };
+    const claims = await claimTogether(invoices, damaged);
+    expect(claims.map((claim) => (claim.status === "fulfilled" ? claim.value.kind : "rejected"))).toEqual(["claimed", "rejected", "claimed"]);
+    const written = await writers([a, c]);
+    expect(written).toHaveLength(2);
+    expect(new Set(written.map((w) => w.xmin)).size).toBe(2);
+    expect((await attemptsOf(b.id)).map((attempt) => attempt.id)).toEqual(["ca_damaged"]);
+    expect(await auditsOf(orderIdFor(b.id, 1))).toEqual([]);
   });
 
   it("a claim whose invoice is not due yet writes nothing", async () => {

@@ -1,3 +1,4 @@
+import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import type { Db } from "../../src/db/connect.ts";
@@ -120,6 +121,12 @@ async function apply<T>(run: (tx: Db, effects: Recorded) => Promise<T>) {
 const subscriptionRow = (s: Snapshot, id: string) => s.subscriptions.find((row) => row.id === id)!;
 const invoiceRow = (s: Snapshot, id: string) => s.invoices.find((row) => row.id === id)!;
 const nothing = { subscriptions: [], invoices: [], events: [], notices: 0 };
+
+/** attemptsStarted over the claims of one attempt, as the charge claim's statement runs it. */
+async function attemptStarted(tx: Db, invoiceId: string, attemptNo: number, now: Date, cardId: string) {
+  const claims = sql`select ${invoiceId}::text as invoice_id, ${attemptNo}::int as attempt_no, ${cardId}::text as card_id, ${now}::timestamptz as now`;
+  return (await sql`with claims as (${claims}) ${invoices.attemptsStarted("claims")}`.execute(tx)).rows[0];
+}
 
 beforeEach(async () => {
   database = await createTestDatabase();
@@ -246,7 +253,7 @@ describe("invoice transitions", () => {
 
   it.each([
     ["scheduleCollection", (tx: Db, fx: Recorded, id: string) => invoices.scheduleCollection(tx, fx, id, NOW, NOW)],
-    ["attemptStarted", (tx: Db, _fx: Recorded, id: string) => invoices.attemptStarted(tx, id, 1, NOW, "pm_active").executeTakeFirst()],
+    ["attemptStarted", (tx: Db, _fx: Recorded, id: string) => attemptStarted(tx, id, 1, NOW, "pm_active")],
     ["recordDecline", (tx: Db, fx: Recorded, id: string) => invoices.recordDecline(tx, fx, id, { nextRetryAt: NOW, deadline: null, now: NOW })],
     ["markUncollectible", (tx: Db, _fx: Recorded, id: string) => invoices.markUncollectible(tx, id, NOW)],
     ["holdForAttention", (tx: Db, fx: Recorded, id: string) => invoices.holdForAttention(tx, fx, id, "K0001", NOW, NOW)],
@@ -263,7 +270,7 @@ describe("invoice transitions", () => {
   });
 
   it("attemptStarted is guarded by the attempt count it leaves, by the invoice being due, and by the card being the active one", async () => {
-    const start = (attemptNo: number, now: Date, card = "pm_active") => apply((tx) => invoices.attemptStarted(tx, open, attemptNo, now, card).executeTakeFirst());
+    const start = (attemptNo: number, now: Date, card = "pm_active") => apply((tx) => attemptStarted(tx, open, attemptNo, now, card));
     expect((await start(1, NOW, "pm_canceled")).result).toBeUndefined(); // replaced (inactive)
     expect((await start(2, NOW)).result).toBeUndefined();
     expect((await start(1, new Date("2026-11-19T00:00:00Z"))).result).toBeUndefined(); // due on the 20th
