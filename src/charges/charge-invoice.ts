@@ -4,6 +4,7 @@ import { metrics } from "../metrics/metrics.ts";
 import type { ChargeOutcome } from "../oen/types.ts";
 import { createBatcher } from "../batcher.ts";
 import { perDb } from "../db/per-db.ts";
+import { BATCH_WINDOW_MS } from "./batch-window.ts";
 import { withPermit, type Semaphore } from "../semaphore.ts";
 import { markPaidBySuccesses, type SuccessInput } from "../invoices/invoice-transitions.ts";
 import { createSideEffects, type SideEffects } from "../outbox/side-effects.ts";
@@ -90,9 +91,9 @@ async function settleAnswer(deps: Deps, claim: Extract<Claim, { kind: "claimed" 
   return deps.db.transaction().execute((tx) => settleAttempt(deps, tx, claim.attempt.id, settlement, effects));
 }
 
-// At most this many successes share a statement; a batch is what arrived before the event loop turned.
+// At most this many successes share a statement.
 const SUCCESS_BATCH_MAX = 100;
-const successBatches = perDb((db) => createBatcher((inputs: SuccessInput[]) => markPaidBySuccesses(db, inputs), { maxItems: SUCCESS_BATCH_MAX, windowMs: 0 }));
+const successBatches = perDb((db) => createBatcher((inputs: SuccessInput[]) => markPaidBySuccesses(db, inputs), { maxItems: SUCCESS_BATCH_MAX, windowMs: BATCH_WINDOW_MS }));
 
 /**
  * Just before the request leaves, when the claim is no longer fresh: the attempt is still `sending` and younger

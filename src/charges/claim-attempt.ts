@@ -7,6 +7,7 @@ import type { ChargeAttempt, ChargeAttemptsTable, Invoice } from "../db/database
 import { everyColumn } from "../db/every-column.ts";
 import { compiledOnce, type Slots } from "../db/compiled-once.ts";
 import { perDb } from "../db/per-db.ts";
+import { BATCH_WINDOW_MS } from "./batch-window.ts";
 import { prepared } from "../db/prepared.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
@@ -109,7 +110,7 @@ async function readLockedClaimFacts(db: Db, invoiceId: string, cardAttemptLimit:
   return rows[0];
 }
 
-// At most this many claims share a read; a batch is what started before the event loop turned.
+// At most this many claims share a read.
 const READ_BATCH_MAX = 100;
 const readers = perDb(() => new Map<number, Batcher<string, ClaimFacts | undefined>>());
 
@@ -122,7 +123,7 @@ function readClaimFacts(db: Db, invoiceId: string, cardAttemptLimit: number): Pr
       const { rows } = await db.executeQuery(prepared(CLAIM_FACTS_OF_MANY(db, { invoiceIds, cardAttemptLimit })));
       const byId = new Map(rows.map((row) => [row.id, row]));
       return invoiceIds.map((id) => byId.get(id));
-    }, { maxItems: READ_BATCH_MAX, windowMs: 0 });
+    }, { maxItems: READ_BATCH_MAX, windowMs: BATCH_WINDOW_MS });
     byLimit.set(cardAttemptLimit, reader);
   }
   return reader.add(invoiceId);
@@ -222,9 +223,9 @@ async function startAttempts(db: Db, claims: readonly AttemptValues[]): Promise<
   return claims.map((c) => written.get(c.attemptId));
 }
 
-// At most this many claims share a write; a batch is what was ready to be written before the event loop turned.
+// At most this many claims share a write.
 const WRITE_BATCH_MAX = 100;
-const writers = perDb((db) => createBatcher((claims: AttemptValues[]) => startAttempts(db, claims), { maxItems: WRITE_BATCH_MAX, windowMs: 0 }));
+const writers = perDb((db) => createBatcher((claims: AttemptValues[]) => startAttempts(db, claims), { maxItems: WRITE_BATCH_MAX, windowMs: BATCH_WINDOW_MS }));
 
 /**
  * The claim's write, in the pool: shared with the claims written at the same
