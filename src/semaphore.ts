@@ -1,6 +1,6 @@
 /** One use of a semaphore: taken at most once, given back at most once. */
 export interface Permit {
-  /** Resolves once this permit holds one of the semaphore's places (first come, first served). */
+  /** Resolves once this permit holds one of the semaphore's places (first come, first served); at once when it already does. */
   take(): Promise<void>;
   /** Gives the place back; does nothing when it was never taken or is already back. */
   release(): void;
@@ -37,6 +37,7 @@ export function createSemaphore(size: number): Semaphore {
       let cancel = () => {};
       return {
         take() {
+          if (state === "held") return Promise.resolve();
           if (state !== "new") return Promise.reject(new Error(`a permit is taken once (this one is ${state})`));
           if (held < size) {
             held += 1;
@@ -68,7 +69,7 @@ export function createSemaphore(size: number): Semaphore {
 }
 
 /** Runs `work` holding a place of `semaphore`. */
-export async function withPermit<T>(semaphore: Semaphore, work: () => Promise<T>): Promise<T> {
+export async function withPermit<T>(semaphore: Pick<Semaphore, "permit">, work: () => Promise<T>): Promise<T> {
   const permit = semaphore.permit();
   await permit.take();
   try {

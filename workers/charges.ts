@@ -5,7 +5,9 @@ import type { Deps } from "../src/deps.ts";
 import type { ChargeJob, RefundJob } from "../src/queues/jobs.ts";
 import { processRefundJob } from "../src/refunds/process-refund-job.ts";
 import { QUEUE_NAMES } from "../src/queues/queue-names.ts";
-import { createSemaphore, withPermit, type Semaphore } from "../src/semaphore.ts";
+import { abandonedAfterMs } from "../src/charges/abandoned-after.ts";
+import { createSendPlaces, type SendPlaces } from "../src/charges/send-places.ts";
+import { withPermit } from "../src/semaphore.ts";
 import { delayJob } from "./delay-job.ts";
 
 // Claim → resolve → claim again happens in one run at most this many times.
@@ -16,9 +18,9 @@ const MAX_STEPS = 3;
  * that blocks it. What follows (the next retry, an order lookup) was put in
  * the outbox by the transitions; this only reports.
  */
-async function runCharge(deps: Deps, sends: Semaphore, job: Job<ChargeJob>, token: string | undefined): Promise<string> {
+async function runCharge(deps: Deps, places: SendPlaces, job: Job<ChargeJob>, token: string | undefined): Promise<string> {
   for (let step = 0; step < MAX_STEPS; step++) {
-    const result = await chargeInvoice(deps, job.data.invoiceId, sends);
+    const result = await chargeInvoice(deps, job.data.invoiceId, places);
     switch (result.kind) {
       case "sent": {
         // What Bull Board shows as the job's result: the answer, the order, and where the invoice stands.
@@ -46,21 +48,23 @@ async function runCharge(deps: Deps, sends: Semaphore, job: Job<ChargeJob>, toke
 }
 
 /**
- * `concurrency` requests at Oen at once, charges and refunds together. The
- * worker runs twice as many jobs: while the requests are out, the next jobs
- * claim (their write-ahead commits) and the answered ones settle, so a place
- * at Oen is taken again the moment it is free instead of after a settle, a
- * round trip to Redis and the next claim's commit.
+ * `concurrency` charge and refund requests at Oen at once (the order lookups
+ * a charge job may make run beside them, under OEN_LOOKUP_RATE). The worker
+ * runs twice as many jobs: while the requests are out, the next jobs claim
+ * (their write-ahead commits) and the answered ones settle, so a place at Oen
+ * is taken again the moment it is free instead of after a settle, a round
+ * trip to Redis and the next claim's commit (see SendPlaces for when Oen is slow).
  */
 export function startChargeWorker(deps: Deps, connection: ConnectionOptions, options: { concurrency?: number } = {}): Worker<ChargeJob | RefundJob> {
-  const sends = createSemaphore(options.concurrency ?? deps.config.concurrency.charges);
+  // A claim waiting for its place must stay well inside the pre-send check's limit (half the abandon threshold).
+  const places = createSendPlaces(options.concurrency ?? deps.config.concurrency.charges, abandonedAfterMs(deps.config) / 4);
   // Refunds move money like charges, so they share the charge rate and the places at Oen.
   const run = (job: Job<ChargeJob | RefundJob>, token: string | undefined) =>
-    "refundId" in job.data ? withPermit(sends, () => processRefundJob(deps, (job.data as RefundJob).refundId)) : runCharge(deps, sends, job as Job<ChargeJob>, token);
+    "refundId" in job.data ? withPermit(places, () => processRefundJob(deps, (job.data as RefundJob).refundId)) : runCharge(deps, places, job as Job<ChargeJob>, token);
   return new Worker<ChargeJob | RefundJob>(QUEUE_NAMES.charges, run, {
     connection,
     prefix: deps.config.queuePrefix,
-    concurrency: sends.size * 2,
+    concurrency: places.size * 2,
     // Oen has no published rate limit, but asks not to hammer it.
     limiter: { max: deps.config.oen.chargeRatePerSecond, duration: 1_000 },
   });

@@ -5,16 +5,17 @@ import type { ChargeOutcome } from "../oen/types.ts";
 import { createBatcher } from "../batcher.ts";
 import { perDb } from "../db/per-db.ts";
 import { BATCH_WINDOW_MS } from "./batch-window.ts";
-import { withPermit, type Semaphore } from "../semaphore.ts";
+import type { Permit } from "../semaphore.ts";
 import { markPaidBySuccesses, type SuccessInput } from "../invoices/invoice-transitions.ts";
 import { createSideEffects, type SideEffects } from "../outbox/side-effects.ts";
 import { abandonedAfterMs } from "./abandoned-after.ts";
 import { claimAttempt, type Claim } from "./claim-attempt.ts";
+import type { SendPlaces } from "./send-places.ts";
 import { settleAttempt, type Settlement, type SettleResult } from "./settle-attempt.ts";
 
 export type ChargeResult =
   | { kind: "sent"; outcome: ChargeOutcome["kind"]; settled: SettleResult }
-  /** The claimed attempt went stale before it left (a paused worker): not sent; the resolver settles it. */
+  /** The claimed attempt went stale before it left (a paused worker, a long wait for its place at Oen): not sent; the resolver settles it. */
   | { kind: "stale"; orderId: string }
   | Exclude<Claim, { kind: "claimed" }>;
 
@@ -23,22 +24,34 @@ export type ChargeResult =
  * once, settle. Never resends: an ambiguous answer leaves the attempt
  * `unknown` for `resolveAttempt` to settle by order lookup.
  */
-export async function chargeInvoice(deps: Deps, invoiceId: string, sends?: Semaphore): Promise<ChargeResult> {
+export async function chargeInvoice(deps: Deps, invoiceId: string, places?: SendPlaces): Promise<ChargeResult> {
   const effects = createSideEffects(deps);
-  const claim = await claimAttempt(deps, invoiceId, effects);
-  await effects.flush();
-  return claim.kind === "claimed" ? sendClaimed(deps, claim, sends) : claim;
+  const via = places === undefined ? undefined : { places, place: places.permit() };
+  try {
+    if (via?.places.claimAhead === false) await via.place.take();
+    const claim = await claimAttempt(deps, invoiceId, effects);
+    await effects.flush();
+    return claim.kind === "claimed" ? await sendClaimed(deps, claim, via) : claim;
+  } finally {
+    via?.place.release();
+  }
 }
 
 /**
- * The request of a claimed attempt, sent once (unless it went stale meanwhile), and its answer settled.
- * With `sends`, the request waits for a place among them: the claim is committed while the places
- * are busy, so a place is reused the moment it is free (a wait past a second is checked like a pause).
+ * The request of a claimed attempt, sent once (unless it went stale meanwhile), and its answer
+ * settled. With `via`, the request first waits for its place at Oen (taken already when the
+ * claim had to wait for it), given back as soon as Oen answered; a claim that waited over a
+ * second is checked again in Postgres before it is sent, like one whose worker paused.
  */
-export async function sendClaimed(deps: Deps, claim: Extract<Claim, { kind: "claimed" }>, sends?: Semaphore): Promise<ChargeResult> {
+export async function sendClaimed(deps: Deps, claim: Extract<Claim, { kind: "claimed" }>, via?: { place: Permit; places: SendPlaces }): Promise<ChargeResult> {
   const { attempt } = claim;
-  const outcome = await (sends === undefined ? sendUnlessStale(deps, claim) : withPermit(sends, () => sendUnlessStale(deps, claim)));
+  await via?.place.take();
+  const sent = performance.now();
+  const outcome = await sendUnlessStale(deps, claim).finally(() => {
+    via?.place.release();
+  });
   if (outcome === "stale") return { kind: "stale", orderId: attempt.order_id };
+  via?.places.answered(performance.now() - sent);
   const about = aboutClaim(claim);
   const code = outcome.kind === "succeeded" ? undefined : outcome.kind === "unknown" ? outcome.reason : outcome.code;
   deps.logger.info({ ...about, outcome: outcome.kind, code, oenTransactionId: outcome.kind === "succeeded" ? outcome.transactionHid : undefined }, "charge result");
@@ -97,9 +110,10 @@ const successBatches = perDb((db) => createBatcher((inputs: SuccessInput[]) => m
 
 /**
  * Just before the request leaves, when the claim is no longer fresh: the attempt is still `sending` and younger
- * than the abandon threshold. A worker paused past it (GC, SIGSTOP, a lost
- * VM) must not send: the resolver may already have proven it unsent and
- * charged the invoice under a new orderId.
+ * than half the abandon threshold. A worker paused past it (GC, SIGSTOP, a
+ * lost VM), or a claim that waited that long for its place at Oen, must not
+ * send: the resolver may already have proven it unsent and charged the
+ * invoice under a new orderId.
  */
 async function stillSendable(deps: Pick<Deps, "db" | "config">, attemptId: string): Promise<boolean> {
   // And its invoice still open: a cancel that voided it meanwhile would make the charge a refund.

@@ -172,9 +172,10 @@ type AttemptColumns = Columns<Omit<AttemptValues, "audit">> & { actors: string[]
 /**
  * One statement for many claims: each invoice counts its attempt
  * (attemptsStarted, guarded), the attempts are inserted from those rows, and
- * each card's opening is audited from its attempt's. The invoices are locked
- * first, in id order, so two of these never wait on each other in a circle;
- * of two claims of one invoice the first is tried. Returns the attempts
+ * each card's opening is audited from its attempt's. The cards, then the
+ * invoices are locked first, each in id order, so neither another of these
+ * nor a card replacement waits on it in a circle; of two claims of one
+ * invoice the first is tried. Returns the attempts
  * written: a claim without one was refused and wrote nothing.
  */
 const START_ATTEMPTS = compiledOnce((_db, slot: Slots<AttemptColumns>) =>
@@ -184,10 +185,11 @@ const START_ATTEMPTS = compiledOnce((_db, slot: Slots<AttemptColumns>) =>
         ${slot("orderIds")}::text[], ${slot("cardIds")}::text[], ${slot("amounts")}::int[], ${slot("actors")}::text[], ${slot("actions")}::text[],
         ${slot("subscriptionIds")}::text[], ${slot("reasons")}::text[], ${slot("details")}::text[]) with ordinality
         as t(invoice_id, attempt_no, now, attempt_id, order_id, card_id, amount, actor, action, subscription_id, reason, detail, n)),
-    locked as (select id from invoices where id in (select invoice_id from input) order by id for update),
-    claims as (
-      -- An uncorrelated subquery runs first: every invoice is locked before any is counted.
-      select distinct on (invoice_id) * from input where (select count(*) from locked) >= 0 order by invoice_id, n),
+    -- Cards before invoices, each in id order, as a card replacement locks them (the old card, then
+    -- its invoices): the two never wait on each other in a circle. Uncorrelated subqueries run first.
+    cards as (select id from payment_tokens where id in (select card_id from input) order by id for share),
+    locked as (select id from invoices where id in (select invoice_id from input) and (select count(*) from cards) >= 0 order by id for no key update),
+    claims as (select distinct on (invoice_id) * from input where (select count(*) from locked) >= 0 order by invoice_id, n),
     started as (${attemptsStarted("claims")}),
     attempt as (
       insert into charge_attempts (id, invoice_id, attempt_no, order_id, payment_token_id, amount, status, clock_at, created_at)

@@ -54,3 +54,32 @@ describe("charge concurrency", () => {
     expect(h.simulator.ledger.all()).toHaveLength(subscriptions);
   });
 });
+
+// Claims run ahead of the places at Oen only while Oen answers quickly: a claim that waited for its
+// place longer than the pre-send check allows would be refused as stale (an attempt burnt, left to
+// the order lookup). With an 8 s request timeout that limit is 6.5 s, and Oen here answers in 7 s.
+describe("charge concurrency when Oen answers slowly", () => {
+  const LATENCY_MS = 7_000;
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ env: { CHARGE_CONCURRENCY: "1", OEN_CHARGE_RATE: "1000", OEN_REQUEST_TIMEOUT: "8s" } });
+    await h.api("PUT", "/v1/plans/slower", samplePlan);
+    h.simulator.faults.set([{ on: "charge", kind: "latency", latencyMs: LATENCY_MS }]);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  const attempts = () => h.database.db.selectFrom("charge_attempts").select(["status", "order_id"]).orderBy("created_at").execute();
+
+  it("once an answer was slow, a charge takes its place before it claims: none waits long enough to go stale", async () => {
+    await subscribeWithCard(h, "slower", "cus_slower_0");
+    // Answered and settled: the simulator records a charge when it arrives, 7 s before it answers.
+    await eventually(async () => (await attempts()).some((a) => a.status === "succeeded"), 30_000, "the first, slow charge");
+    await Promise.all([1, 2].map((i) => subscribeWithCard(h, "slower", `cus_slower_${i}`)));
+    await eventually(async () => h.simulator.ledger.successfulCharges().length === 3, 40_000, "both charges after it");
+    await eventually(async () => (await attempts()).every((a) => a.status === "succeeded") && true, 15_000, "every attempt settled");
+    // One attempt per charge: had the third claimed while the second was out, it would have waited 7 s and gone stale.
+    expect(await attempts()).toHaveLength(3);
+  }, 90_000);
+});

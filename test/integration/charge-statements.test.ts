@@ -1,4 +1,5 @@
 import { sql, type Kysely } from "kysely";
+import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claimAttempt } from "../../src/charges/claim-attempt.ts";
 import { orderIdFor } from "../../src/charges/order-id.ts";
@@ -112,6 +113,25 @@ describe("the statements of a charge", () => {
     expect(new Set(written.map((w) => w.xmin)).size).toBe(2);
     expect((await attemptsOf(b.id)).map((attempt) => attempt.id)).toEqual(["ca_damaged"]);
     expect(await auditsOf(orderIdFor(b.id, 1))).toEqual([]);
+  });
+
+  it("a claim racing a card replacement waits for it, without a deadlock, and finds no card", async () => {
+    const invoice = await secondInvoice();
+    const warnings: string[] = [];
+    const logged = { ...worker(), logger: pino({ level: "warn" }, { write: (line: string) => void warnings.push(line) }) };
+    // As the token webhook replaces a card: the old card row first, then the subscription's open invoices.
+    const tx = await h.database.db.startTransaction().execute();
+    await tx.updateTable("payment_tokens").set({ status: "inactive" }).where("subscription_id", "=", invoice.subscription_id).where("status", "=", "active").execute();
+    const claim = claimAttempt(logged, invoice.id, createSideEffects(logged));
+    await eventually(async () => {
+      const { rows } = await sql<{ n: string }>`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(h.database.db);
+      return rows[0]!.n !== "0";
+    }, 5_000, "the claim to wait for the card");
+    await tx.updateTable("invoices").set({ next_attempt_at: farOff, updated_at: farOff }).where("subscription_id", "=", invoice.subscription_id).where("status", "=", "open").execute();
+    await tx.commit().execute();
+    expect(await claim).toEqual({ kind: "no_card" });
+    expect(warnings).toEqual([]);
+    expect(await attemptsOf(invoice.id)).toEqual([]);
   });
 
   it("a claim whose invoice is not due yet writes nothing", async () => {
