@@ -6,7 +6,8 @@ export interface BenchChild {
   pid: number;
   /** What the child said when it was ready (e.g. its URL). */
   info: Record<string, unknown>;
-  probe(): Promise<Probe>;
+  /** With `collect`, the child runs a full garbage collection first and reports `heapBytes`. */
+  probe(options?: { collect?: boolean }): Promise<Probe>;
   stop(): Promise<void>;
 }
 
@@ -38,10 +39,10 @@ export async function startChild(entry: string, env: Record<string, string>): Pr
   return {
     pid: child.pid!,
     info,
-    probe: () =>
+    probe: (options = {}) =>
       new Promise<Probe>((resolve) => {
         waiting.push(resolve);
-        child.send({ type: "probe" });
+        child.send({ type: "probe", collect: options.collect === true });
       }),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

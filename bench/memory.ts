@@ -134,7 +134,9 @@ try {
     const warmUp = await runCharges(rig, Math.max(1000, Math.round(CHARGES / 10)));
     await sleep(SETTLE_MS);
     const redisBefore = await redisFootprint(bench);
-    const rss: number[] = [(await rig.worker.probe()).rssBytes];
+    const first = await rig.worker.probe({ collect: true });
+    const rss: number[] = [first.rssBytes];
+    const heap: number[] = [first.heapBytes!];
     const perRound = Math.ceil(CHARGES / ROUNDS);
     let charged = 0;
     let paid = 0;
@@ -142,8 +144,10 @@ try {
       const run = await runCharges(rig, perRound);
       charged += run.charges;
       paid += run.paid;
-      rss.push((await rig.worker.probe()).rssBytes);
-      console.error(`memory: ${charged.toLocaleString()} charges, worker RSS ${(rss.at(-1)! / MB).toFixed(0)} MB`);
+      const probe = await rig.worker.probe({ collect: true });
+      rss.push(probe.rssBytes);
+      heap.push(probe.heapBytes!);
+      console.error(`memory: ${charged.toLocaleString()} charges, worker RSS ${(rss.at(-1)! / MB).toFixed(0)} MB, heap after a full collection ${(heap.at(-1)! / MB).toFixed(1)} MB`);
     }
     await sleep(SETTLE_MS);
     const redisAfter = await redisFootprint(bench);
@@ -163,7 +167,7 @@ try {
         baselineName: "after warm-up",
         target: "≤ 1.10× (flat)",
         pass: end <= 1.1 * start,
-        note: `samples ${rss.map((b) => (b / MB).toFixed(0)).join(", ")} MB; ${paid.toLocaleString()} paid`,
+        note: `samples ${rss.map((b) => (b / MB).toFixed(0)).join(", ")} MB; the heap after a full collection at the same points ${heap.map((b) => (b / MB).toFixed(1)).join(", ")} MB; ${paid.toLocaleString()} paid`,
       }),
     );
     emit(
