@@ -1,13 +1,12 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { ChildMessage, Probe } from "./probe.ts";
+import type { ChildMessage, Probe, ProbeRequest } from "./probe.ts";
 
 export interface BenchChild {
   pid: number;
   /** What the child said when it was ready (e.g. its URL). */
   info: Record<string, unknown>;
-  /** With `collect`, the child runs a full garbage collection first and reports `heapBytes`. */
-  probe(options?: { collect?: boolean }): Promise<Probe>;
+  probe(request?: ProbeRequest): Promise<Probe>;
   stop(): Promise<void>;
 }
 
@@ -39,10 +38,10 @@ export async function startChild(entry: string, env: Record<string, string>): Pr
   return {
     pid: child.pid!,
     info,
-    probe: (options = {}) =>
+    probe: (request = {}) =>
       new Promise<Probe>((resolve) => {
         waiting.push(resolve);
-        child.send({ type: "probe", collect: options.collect === true });
+        child.send({ type: "probe", ...request });
       }),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
