@@ -1,12 +1,12 @@
 import { Worker, type ConnectionOptions, type Job } from "bullmq";
+import { abandonedAfterMs } from "../src/charges/abandoned-after.ts";
 import { chargeInvoice } from "../src/charges/charge-invoice.ts";
 import { resolveAttempt } from "../src/charges/resolve-attempt.ts";
+import { createSendPlaces, type SendPlaces } from "../src/charges/send-places.ts";
 import type { Deps } from "../src/deps.ts";
 import type { ChargeJob, RefundJob } from "../src/queues/jobs.ts";
 import { processRefundJob } from "../src/refunds/process-refund-job.ts";
 import { QUEUE_NAMES } from "../src/queues/queue-names.ts";
-import { abandonedAfterMs } from "../src/charges/abandoned-after.ts";
-import { createSendPlaces, type SendPlaces } from "../src/charges/send-places.ts";
 import { withPermit } from "../src/semaphore.ts";
 import { delayJob } from "./delay-job.ts";
 

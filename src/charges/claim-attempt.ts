@@ -7,7 +7,6 @@ import type { ChargeAttempt, ChargeAttemptsTable, Invoice } from "../db/database
 import { everyColumn } from "../db/every-column.ts";
 import { compiledOnce, type Slots } from "../db/compiled-once.ts";
 import { perDb } from "../db/per-db.ts";
-import { BATCH_WINDOW_MS } from "./batch-window.ts";
 import { prepared } from "../db/prepared.ts";
 import type { Deps } from "../deps.ts";
 import { newId } from "../ids.ts";
@@ -17,6 +16,7 @@ import type { TokenChargeRequest } from "../oen/types.ts";
 import type { SideEffects } from "../outbox/side-effects.ts";
 import { BILLING_STATES } from "../subscriptions/subscription-transitions.ts";
 import { openAudited, revealAudit } from "../vault/token-vault.ts";
+import { BATCH_WINDOW_MS } from "./batch-window.ts";
 import { orderIdFor } from "./order-id.ts";
 
 /** What a claimed charge says of its invoice: what its events name, and its kind (fields an invoice never changes once opened). */

@@ -142,8 +142,9 @@ export async function collectWithNewCard(db: Db, effects: SideEffects, subscript
  * The claims of attempts (the write-ahead of invariant 1): each counted, and
  * nothing else scheduled meanwhile. An UPDATE for a claim statement to build
  * on, over the relation `claims` (a CTE with the columns invoice_id,
- * attempt_no, card_id and now, one row per invoice): it inserts the attempts from what this returns, in the same
- * statement. Each refused unless its invoice is open, due, still at attempt
+ * attempt_no, card_id and now, one row per invoice): it inserts the attempts
+ * from what this returns, in the same statement. Each refused unless its
+ * invoice is open, due, still at attempt
  * `attempt_no - 1`, and `card_id` still its subscription's active card:
  * locked for share, so a card replaced meanwhile either waits for the claim or
  * refuses it. Returns the invoices counted.
