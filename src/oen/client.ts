@@ -2,7 +2,7 @@ import pRetry from "p-retry";
 import { silentLogger, type Logger } from "../log.ts";
 import { classifyOenExchange, type OenVerdict } from "./classify-oen-exchange.ts";
 import { OenConfigError, OenError, OenUnavailableError } from "./errors.ts";
-import { createNodeHttpFetch, type OenFetch } from "./node-http-fetch.ts";
+import { createKeepAliveFetch, type OenFetch } from "./keep-alive-fetch.ts";
 import { sendOenRequest, type OenRequest, type OenTransport } from "./send-oen-request.ts";
 import type { UnknownReason } from "../billing/charge-codes.ts";
 import type {
@@ -31,7 +31,7 @@ export interface OenClientOptions {
   retryMinDelayMs?: number;
   retryMaxDelayMs?: number;
   logger?: Logger;
-  /** How requests are sent (default: node:http with keep-alive); tests wrap globalThis.fetch. */
+  /** How requests are sent (default: undici with kept connections); tests wrap globalThis.fetch. */
   fetch?: OenFetch;
 }
 
@@ -67,7 +67,7 @@ export function createOenClient(options: OenClientOptions): OenClient {
   const transport: OenTransport = {
     apiUrl: options.apiUrl,
     apiToken: options.apiToken,
-    fetch: options.fetch ?? createNodeHttpFetch(),
+    fetch: options.fetch ?? createKeepAliveFetch(),
     logger,
   };
   const chargeTimeoutMs = options.timeoutMs ?? 35_000;

@@ -1,6 +1,6 @@
 import type { Logger } from "../log.ts";
 import { metrics, type OenResult } from "../metrics/metrics.ts";
-import type { OenFetch } from "./node-http-fetch.ts";
+import type { OenFetch } from "./keep-alive-fetch.ts";
 
 /** What one HTTP exchange with Oen gave: an answer (JSON or not), or no answer at all. */
 export type OenExchange =
