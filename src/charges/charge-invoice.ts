@@ -28,7 +28,7 @@ export async function chargeInvoice(deps: Deps, invoiceId: string, places?: Send
   const effects = createSideEffects(deps);
   const via = places === undefined ? undefined : { places, place: places.permit() };
   try {
-    if (via?.places.claimAhead === false) await via.place.take();
+    if (via !== undefined) await (via.places.claimAhead ? via.place.roomAhead() : via.place.take());
     const claim = await claimAttempt(deps, invoiceId, effects);
     await effects.flush();
     return claim.kind === "claimed" ? await sendClaimed(deps, claim, via) : claim;
