@@ -105,6 +105,7 @@ async function startPrivate(binDir: string, redisServer: string): Promise<BenchS
   const [postgres, postgresArgs] = asPostgres(join(binDir, "postgres"), [
     "-D", pgData, "-p", String(pgPort), "-k", pgData, "-c", "listen_addresses=127.0.0.1",
     "-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=top", "-c", "pg_stat_statements.max=10000",
+    "-c", "pg_stat_statements.track_planning=on",
     "-c", "max_connections=300", "-c", "shared_buffers=256MB", "-c", "max_wal_size=4GB", "-c", "log_min_messages=warning",
   ]);
   const children: ChildProcess[] = [spawn(postgres, postgresArgs, { stdio: "ignore" })];

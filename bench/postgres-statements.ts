@@ -13,26 +13,33 @@ export async function statementsRun(admin: pg.Pool, database: string, available:
   return Number(rows[0]!.calls);
 }
 
-export type StatementTimes = Map<string, { calls: number; ms: number; query: string }>;
+export type StatementTimes = Map<string, { calls: number; ms: number; plans: number; query: string }>;
 
-/** Calls and execution time of each statement of `database` so far (empty without the extension). */
+/** Calls, plans and execution time of each statement of `database` so far (empty without the extension). */
 export async function statementTimes(admin: pg.Pool, database: string, available: boolean): Promise<StatementTimes> {
   const times: StatementTimes = new Map();
   if (!available) return times;
-  const { rows } = await admin.query<{ queryid: string; calls: string; ms: number; query: string }>(
-    "select s.queryid::text, s.calls::text, s.total_exec_time as ms, s.query from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = $1",
+  const { rows } = await admin.query<{ queryid: string; calls: string; ms: number; plans: string; query: string }>(
+    "select s.queryid::text, s.calls::text, s.total_exec_time as ms, s.plans::text, s.query from pg_stat_statements s join pg_database d on d.oid = s.dbid where d.datname = $1",
     [database],
   );
-  for (const row of rows) times.set(row.queryid, { calls: Number(row.calls), ms: row.ms, query: row.query });
+  for (const row of rows) times.set(row.queryid, { calls: Number(row.calls), ms: row.ms, plans: Number(row.plans), query: row.query });
   return times;
 }
 
-/** The statements that took the most time between two readings, per unit of work: "0.120 ms × 1.00 select …". */
+/**
+ * The statements that took the most time between two readings, per unit of work, with how often
+ * Postgres planned them (a prepared statement on a generic plan is planned once per connection):
+ * "0.120 ms × 1.00 (planned 12 of 900 calls) select …".
+ */
 export function costliestStatements(before: StatementTimes, after: StatementTimes, units: number, count = 5): string[] {
   return [...after]
-    .map(([id, now]) => ({ ...now, calls: now.calls - (before.get(id)?.calls ?? 0), ms: now.ms - (before.get(id)?.ms ?? 0) }))
+    .map(([id, now]) => {
+      const then = before.get(id) ?? { calls: 0, ms: 0, plans: 0 };
+      return { query: now.query, calls: now.calls - then.calls, ms: now.ms - then.ms, plans: now.plans - then.plans };
+    })
     .filter((s) => s.calls > 0)
     .sort((a, b) => b.ms - a.ms)
     .slice(0, count)
-    .map((s) => `${(s.ms / s.calls).toFixed(3)} ms × ${(s.calls / units).toFixed(2)} ${s.query.replace(/\s+/g, " ").slice(0, 70)}`);
+    .map((s) => `${(s.ms / s.calls).toFixed(3)} ms × ${(s.calls / units).toFixed(2)} (planned ${s.plans} of ${s.calls} calls) ${s.query.replace(/\s+/g, " ").slice(0, 70)}`);
 }
