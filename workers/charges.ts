@@ -50,9 +50,10 @@ async function runCharge(deps: Deps, places: SendPlaces, job: Job<ChargeJob>, to
 // Jobs the worker runs per place at Oen. While the requests are out, the next jobs claim (their
 // write-ahead commits) and the answered ones settle, so a place is taken again the moment it is
 // free instead of after a settle, a round trip to Redis and the next claim's commit. When Oen
-// answers in a few ms, a charge spends most of its time in those statements: four jobs a place
-// put twice as many claims in each (at 10 places: 530 → 760–925 charges/s, 1.48 → 1.10–1.43 ms of CPU each).
-export const JOBS_PER_PLACE = 4;
+// answers in a few ms, a charge spends most of its time in those statements, and more jobs put
+// more claims in each: at 10 places, two jobs a place ran 500 charges/s at 1.56–1.68 ms of CPU
+// each, four 770/s at 1.34–1.43 ms, eight 870–990/s at 1.22–1.37 ms (docs/benchmarks.md).
+export const JOBS_PER_PLACE = 8;
 
 /**
  * `concurrency` charge and refund requests at Oen at once (the order lookups
