@@ -2,7 +2,7 @@ import { Worker, type ConnectionOptions, type Job } from "bullmq";
 import { abandonedAfterMs } from "../src/charges/abandoned-after.ts";
 import { chargeInvoice } from "../src/charges/charge-invoice.ts";
 import { resolveAttempt } from "../src/charges/resolve-attempt.ts";
-import { createSendPlaces, type SendPlaces } from "../src/charges/send-places.ts";
+import { createSendPlaces, MOST_JOBS_PER_PLACE, type SendPlaces } from "../src/charges/send-places.ts";
 import type { Deps } from "../src/deps.ts";
 import type { ChargeJob, RefundJob } from "../src/queues/jobs.ts";
 import { processRefundJob } from "../src/refunds/process-refund-job.ts";
@@ -47,32 +47,29 @@ async function runCharge(deps: Deps, places: SendPlaces, job: Job<ChargeJob>, to
   return "stopped after several steps; the next sweep continues";
 }
 
-// Jobs the worker runs per place at Oen. While the requests are out, the next jobs claim (their
-// write-ahead commits) and the answered ones settle, so a place is taken again the moment it is
-// free instead of after a settle, a round trip to Redis and the next claim's commit. When Oen
-// answers in a few ms, a charge spends most of its time in those statements, and more jobs put
-// more claims in each: at 10 places, two jobs a place ran 500 charges/s at 1.56–1.68 ms of CPU
-// each, four 770/s at 1.34–1.43 ms, eight 870–990/s at 1.22–1.37 ms (docs/benchmarks.md).
-export const JOBS_PER_PLACE = 8;
-
 /**
  * `concurrency` charge and refund requests at Oen at once (the order lookups
- * a charge job may make run beside them, under OEN_LOOKUP_RATE), and
- * JOBS_PER_PLACE times as many jobs (see SendPlaces for when Oen is slow).
+ * a charge job may make run beside them, under OEN_LOOKUP_RATE), and a few
+ * times as many jobs (SendPlaces' jobsPerPlace, and when Oen is slow).
  */
 export function startChargeWorker(deps: Deps, connection: ConnectionOptions, options: { concurrency?: number } = {}): Worker<ChargeJob | RefundJob> {
   // A claim waiting for its place must stay well inside the pre-send check's limit (half the abandon
-  // threshold). It waits behind the claims in line: fewer than a place's worth, but at the start
-  // of a burst the claims of every job at once, an answer's wait each.
-  const places = createSendPlaces(options.concurrency ?? deps.config.concurrency.charges, abandonedAfterMs(deps.config) / 4 / (JOBS_PER_PLACE - 1));
+  // threshold). It waits behind the claims in line: fewer than a place's worth, but when Oen slows
+  // down at once the claims of every job, an answer's wait each.
+  const places = createSendPlaces(options.concurrency ?? deps.config.concurrency.charges, abandonedAfterMs(deps.config) / 4 / (MOST_JOBS_PER_PLACE - 1));
   // Refunds move money like charges, so they share the charge rate and the places at Oen.
-  const run = (job: Job<ChargeJob | RefundJob>, token: string | undefined) =>
-    "refundId" in job.data ? withPermit(places, () => processRefundJob(deps, (job.data as RefundJob).refundId)) : runCharge(deps, places, job as Job<ChargeJob>, token);
-  return new Worker<ChargeJob | RefundJob>(QUEUE_NAMES.charges, run, {
+  const run = async (job: Job<ChargeJob | RefundJob>, token: string | undefined) => {
+    const result = await ("refundId" in job.data ? withPermit(places, () => processRefundJob(deps, (job.data as RefundJob).refundId)) : runCharge(deps, places, job as Job<ChargeJob>, token));
+    // Read before the worker fetches its next job.
+    worker.concurrency = places.size * places.jobsPerPlace;
+    return result;
+  };
+  const worker: Worker<ChargeJob | RefundJob> = new Worker<ChargeJob | RefundJob>(QUEUE_NAMES.charges, run, {
     connection,
     prefix: deps.config.queuePrefix,
-    concurrency: places.size * JOBS_PER_PLACE,
+    concurrency: places.size * places.jobsPerPlace,
     // Oen has no published rate limit, but asks not to hammer it.
     limiter: { max: deps.config.oen.chargeRatePerSecond, duration: 1_000 },
   });
+  return worker;
 }

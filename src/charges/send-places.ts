@@ -12,6 +12,14 @@ import { createSemaphore, type Permit } from "../semaphore.ts";
  * refused as stale, an attempt burnt and left to the order lookup. So once
  * answers grow slow (a typical answer over `slowAnswerMs`), charges take their
  * place first, then claim.
+ *
+ * `jobsPerPlace` is how many charge jobs the worker should run for each place:
+ * while the requests are out, the next jobs claim and the answered ones settle,
+ * so a place is taken again the moment it is free instead of after a settle, a
+ * round trip to Redis and the next claim's commit. While Oen answers within
+ * QUICK_ANSWER_MS a charge spends most of its time in those statements, and
+ * more jobs put more claims in each; when answers take longer, the extra jobs
+ * would only wait for room in the line.
  */
 /** A charge's place at Oen, and its turn to claim ahead. */
 export interface SendPlace extends Permit {
@@ -24,6 +32,8 @@ export interface SendPlaces {
   permit(): SendPlace;
   /** True while recent answers came back within `slowAnswerMs`. */
   readonly claimAhead: boolean;
+  /** FEWEST_JOBS_PER_PLACE, or MOST_JOBS_PER_PLACE while recent answers came back within QUICK_ANSWER_MS. */
+  readonly jobsPerPlace: number;
   /** How long a request took to be answered (or to fail). */
   answered(ms: number): void;
 }
@@ -36,6 +46,13 @@ const LATEST_WEIGHT = 0.3;
 // charge spends its time in the claim's and the settle's statements, and the longer line lets
 // more claims share each.
 const LINE_CLEARS_MS = 100;
+
+// At 10 places and Oen answering at once, two jobs a place ran 500 charges/s at 1.56–1.68 ms of
+// CPU each, four 770/s at 1.34–1.43 ms, eight 870–990/s at 1.22–1.37 ms; with Oen at 300 ms and
+// 50 places, eight kept 0.968–0.970 of the places busy, two 0.980 (docs/benchmarks.md).
+export const FEWEST_JOBS_PER_PLACE = 2;
+export const MOST_JOBS_PER_PLACE = 8;
+const QUICK_ANSWER_MS = LINE_CLEARS_MS / 2;
 
 export function createSendPlaces(size: number, slowAnswerMs: number): SendPlaces {
   const semaphore = createSemaphore(size);
@@ -83,6 +100,9 @@ export function createSendPlaces(size: number, slowAnswerMs: number): SendPlaces
     },
     get claimAhead() {
       return typicalMs === undefined || typicalMs <= slowAnswerMs;
+    },
+    get jobsPerPlace() {
+      return typicalMs !== undefined && typicalMs <= QUICK_ANSWER_MS ? MOST_JOBS_PER_PLACE : FEWEST_JOBS_PER_PLACE;
     },
     answered(ms) {
       typicalMs = typicalMs === undefined ? ms : typicalMs + LATEST_WEIGHT * (ms - typicalMs);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createSendPlaces } from "../../src/charges/send-places.ts";
+import { createSendPlaces, FEWEST_JOBS_PER_PLACE, MOST_JOBS_PER_PLACE } from "../../src/charges/send-places.ts";
 
 describe("createSendPlaces", () => {
   it("lets charges claim ahead until answers grow slow, and again once they are quick", () => {
@@ -72,5 +72,14 @@ describe("createSendPlaces", () => {
     line[3]!.release();
     await turn;
     expect(letIn).toBe(true);
+  });
+
+  it("asks for the most jobs a place while answers come back within 50 ms, the fewest before any and once they are slower", () => {
+    const places = createSendPlaces(2, 1_000);
+    expect(places.jobsPerPlace).toBe(FEWEST_JOBS_PER_PLACE);
+    places.answered(3);
+    expect(places.jobsPerPlace).toBe(MOST_JOBS_PER_PLACE);
+    places.answered(300);
+    expect(places.jobsPerPlace).toBe(FEWEST_JOBS_PER_PLACE);
   });
 });
