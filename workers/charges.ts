@@ -2,7 +2,7 @@ import { Worker, type ConnectionOptions, type Job } from "bullmq";
 import { abandonedAfterMs } from "../src/charges/abandoned-after.ts";
 import { chargeInvoice } from "../src/charges/charge-invoice.ts";
 import { resolveAttempt } from "../src/charges/resolve-attempt.ts";
-import { createSendPlaces, MOST_JOBS_PER_PLACE, type SendPlaces } from "../src/charges/send-places.ts";
+import { createSendPlaces, LONGEST_LINE_PLACES, type SendPlaces } from "../src/charges/send-places.ts";
 import type { Deps } from "../src/deps.ts";
 import type { ChargeJob, RefundJob } from "../src/queues/jobs.ts";
 import { processRefundJob } from "../src/refunds/process-refund-job.ts";
@@ -54,15 +54,17 @@ async function runCharge(deps: Deps, places: SendPlaces, job: Job<ChargeJob>, to
  */
 export function startChargeWorker(deps: Deps, connection: ConnectionOptions, options: { concurrency?: number } = {}): Worker<ChargeJob | RefundJob> {
   // A claim waiting for its place must stay well inside the pre-send check's limit (half the abandon
-  // threshold). It waits behind the claims in line: fewer than a place's worth, but when Oen slows
-  // down at once the claims of every job, an answer's wait each.
-  const places = createSendPlaces(options.concurrency ?? deps.config.concurrency.charges, abandonedAfterMs(deps.config) / 4 / (MOST_JOBS_PER_PLACE - 1));
+  // threshold). It waits behind the claims in line, at most LONGEST_LINE_PLACES places' worth: an
+  // answer's wait each.
+  const places = createSendPlaces(options.concurrency ?? deps.config.concurrency.charges, abandonedAfterMs(deps.config) / 4 / LONGEST_LINE_PLACES);
   // Refunds move money like charges, so they share the charge rate and the places at Oen.
   const run = async (job: Job<ChargeJob | RefundJob>, token: string | undefined) => {
-    const result = await ("refundId" in job.data ? withPermit(places, () => processRefundJob(deps, (job.data as RefundJob).refundId)) : runCharge(deps, places, job as Job<ChargeJob>, token));
-    // Read before the worker fetches its next job.
-    worker.concurrency = places.size * places.jobsPerPlace;
-    return result;
+    try {
+      return await ("refundId" in job.data ? withPermit(places, () => processRefundJob(deps, (job.data as RefundJob).refundId)) : runCharge(deps, places, job as Job<ChargeJob>, token));
+    } finally {
+      // Read before the worker fetches its next job, whatever this one's end (a delay throws).
+      worker.concurrency = places.size * places.jobsPerPlace;
+    }
   };
   const worker: Worker<ChargeJob | RefundJob> = new Worker<ChargeJob | RefundJob>(QUEUE_NAMES.charges, run, {
     connection,

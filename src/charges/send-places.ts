@@ -5,9 +5,10 @@ import { createSemaphore, type Permit } from "../semaphore.ts";
  * whether a charge may claim before it has one. Claiming ahead keeps the
  * places busy: the next claims commit while the requests are out, many at a
  * time in one statement. A claim made ahead waits in line for its place, so
- * charges claim ahead only while the line is short: a place's worth of charges
- * (an answer's wait), or more when answers are so quick that a longer line
- * still clears within LINE_CLEARS_MS. And only while Oen answers quickly: a
+ * charges claim ahead only while the line (the charges let in that are still
+ * claiming included) is short: a place's worth of charges (an answer's wait),
+ * or up to LONGEST_LINE_PLACES' worth when answers are so quick that the
+ * longer line still clears within LINE_CLEARS_MS. And only while Oen answers quickly: a
  * claim that waits for its place longer than the pre-send check allows is
  * refused as stale, an attempt burnt and left to the order lookup. So once
  * answers grow slow (a typical answer over `slowAnswerMs`), charges take their
@@ -23,7 +24,7 @@ import { createSemaphore, type Permit } from "../semaphore.ts";
  */
 /** A charge's place at Oen, and its turn to claim ahead. */
 export interface SendPlace extends Permit {
-  /** Resolves once the line for a place is short enough to join (at once when it is, and nobody waits before it). */
+  /** Resolves once the line for a place is short enough to join (at once when it is, and nobody waits before it); the charge then counts as in line until it takes its place or gives it up. */
   roomAhead(): Promise<void>;
 }
 
@@ -46,6 +47,10 @@ const LATEST_WEIGHT = 0.3;
 // charge spends its time in the claim's and the settle's statements, and the longer line lets
 // more claims share each.
 const LINE_CLEARS_MS = 100;
+// And never more than this many places' worth, however quick: if Oen slows down at once, the
+// claims already in line wait an answer each (and those past the pre-send check's limit are
+// refused as stale).
+export const LONGEST_LINE_PLACES = 3;
 
 // At 10 places and Oen answering at once, two jobs a place ran 500 charges/s at 1.56–1.68 ms of
 // CPU each, four 770/s at 1.34–1.43 ms, eight 870–990/s at 1.22–1.37 ms; with Oen at 300 ms and
@@ -58,29 +63,37 @@ export function createSendPlaces(size: number, slowAnswerMs: number): SendPlaces
   const semaphore = createSemaphore(size);
   let typicalMs: number | undefined;
   const roomWaiters: Array<() => void> = [];
-  // Charges the waiters' line let in that are claiming, not yet in line for their place: counted
-  // as in line, or the line would let every waiter in at once.
+  // Charges let in that are still claiming, not yet in line for their place: they count as in
+  // line, or every charge that comes at once would be let in.
   let letInClaiming = 0;
-  const longestLine = () => size * Math.max(1, LINE_CLEARS_MS / (typicalMs ?? LINE_CLEARS_MS));
+  const longestLine = () => size * Math.min(LONGEST_LINE_PLACES, Math.max(1, LINE_CLEARS_MS / (typicalMs ?? LINE_CLEARS_MS)));
+  const hasRoom = () => semaphore.waiting + letInClaiming < longestLine();
   const letIn = () => {
-    while (roomWaiters.length > 0 && semaphore.waiting + letInClaiming < longestLine()) roomWaiters.shift()!();
+    while (roomWaiters.length > 0 && hasRoom()) roomWaiters.shift()!();
   };
   return {
     size,
     permit() {
       const permit = semaphore.permit();
       let claiming = false;
+      const enter = () => {
+        claiming = true;
+        letInClaiming += 1;
+      };
       const claimed = () => {
         if (claiming) letInClaiming -= 1;
         claiming = false;
       };
       return {
         roomAhead() {
-          if (roomWaiters.length === 0 && semaphore.waiting < longestLine()) return Promise.resolve();
+          if (claiming) return Promise.resolve();
+          if (roomWaiters.length === 0 && hasRoom()) {
+            enter();
+            return Promise.resolve();
+          }
           return new Promise<void>((resolve) =>
             roomWaiters.push(() => {
-              claiming = true;
-              letInClaiming += 1;
+              enter();
               resolve();
             }),
           );

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { createSendPlaces, FEWEST_JOBS_PER_PLACE, MOST_JOBS_PER_PLACE } from "../../src/charges/send-places.ts";
+import { describe, expect, it, vi } from "vitest";
+import { createSendPlaces, FEWEST_JOBS_PER_PLACE, LONGEST_LINE_PLACES, MOST_JOBS_PER_PLACE } from "../../src/charges/send-places.ts";
 
 describe("createSendPlaces", () => {
   it("lets charges claim ahead until answers grow slow, and again once they are quick", () => {
@@ -35,7 +35,9 @@ describe("createSendPlaces", () => {
     const places = createSendPlaces(1, 1_000);
     const atOen = places.permit();
     await atOen.take();
-    await places.permit().roomAhead(); // nobody in line
+    const alone = places.permit();
+    await alone.roomAhead(); // nobody in line
+    alone.release();
     const inLine = places.permit();
     const inLineTaken = inLine.take();
     const letIn: string[] = [];
@@ -59,19 +61,62 @@ describe("createSendPlaces", () => {
     expect(letIn).toEqual(["#1", "#2", "#3"]);
   });
 
-  it("lets the line grow longer than its size while answers are quick enough for it to clear within 100 ms", async () => {
+  it("counts the charges let in that are still claiming: of five that come at once, one is let in", async () => {
     const places = createSendPlaces(1, 1_000);
-    places.answered(25); // four answers clear within 100 ms
     await places.permit().take();
-    const line = Array.from({ length: 4 }, () => places.permit());
+    let letIn = 0;
+    const comers = Array.from({ length: 5 }, () => places.permit());
+    comers.forEach((place) => void place.roomAhead().then(() => (letIn += 1)));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(letIn).toBe(1);
+  });
+
+  it("lets the line grow to three places' worth while answers are quick enough for it to clear within 100 ms", async () => {
+    const places = createSendPlaces(1, 1_000);
+    places.answered(5); // twenty answers would clear within 100 ms: three places' worth at most
+    await places.permit().take();
+    const line = Array.from({ length: 3 }, () => places.permit());
     line.forEach((place) => void place.take());
     let letIn = false;
     const turn = places.permit().roomAhead().then(() => (letIn = true));
     await Promise.resolve();
     expect(letIn).toBe(false);
-    line[3]!.release();
+    line[2]!.release();
     await turn;
     expect(letIn).toBe(true);
+  });
+
+  it("when quick answers turn into 5 s ones at once, no claim waits in line past the pre-send check's limit", async () => {
+    vi.useFakeTimers();
+    try {
+      const size = 2;
+      const abandonedAfterMs = 40_000;
+      const places = createSendPlaces(size, abandonedAfterMs / 4 / LONGEST_LINE_PLACES);
+      for (let i = 0; i < 10; i++) places.answered(3);
+      const waits: number[] = [];
+      const job = async () => {
+        const place = places.permit();
+        try {
+          await place.roomAhead();
+          const claimedAt = Date.now();
+          await place.take();
+          waits.push(Date.now() - claimedAt);
+          const sent = Date.now();
+          await new Promise((resolve) => setTimeout(resolve, 5_000));
+          place.release();
+          places.answered(Date.now() - sent);
+        } finally {
+          place.release();
+        }
+      };
+      const jobs = Promise.all(Array.from({ length: size * places.jobsPerPlace }, job));
+      await vi.advanceTimersByTimeAsync(200_000);
+      await jobs;
+      expect(waits).toHaveLength(size * MOST_JOBS_PER_PLACE);
+      expect(waits.filter((ms) => ms > abandonedAfterMs / 2)).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("asks for the most jobs a place while answers come back within 50 ms, the fewest before any and once they are slower", () => {
