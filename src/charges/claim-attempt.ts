@@ -87,10 +87,10 @@ type ClaimFacts = NonNullable<Awaited<ReturnType<typeof readLockedClaimFacts>>>;
  * The facts of a claim: the invoice, the attempt that may still be at Oen, who pays, with which
  * card, and that card's latest attempts (its budget). Of one invoice under its row lock, or,
  * unlocked, of every invoice in `invoiceIds` (the claims that start together share the read).
+ * Its constants are written into the statement, not sent as values: with them as values a
+ * generic plan could not use the partial indexes (payment_tokens_one_active,
+ * charge_attempts_one_in_flight), and Postgres planned the statement on every call.
  */
-// Constants are written into the statement, not sent as values: Postgres can then prove a generic
-// plan uses the partial indexes (payment_tokens_one_active, charge_attempts_one_in_flight) and
-// plans the statement once, not on every call.
 const claimFacts = <V extends { cardAttemptLimit: number }>(lock: boolean, where: (slot: Slots<V>) => RawBuilder<boolean>) =>
   compiledOnce((db, slot: Slots<V>) => {
     const query = db

@@ -1,5 +1,11 @@
 import { createSemaphore, type Permit } from "../semaphore.ts";
 
+/** A charge's place at Oen, and its turn to claim ahead. */
+export interface SendPlace extends Permit {
+  /** Resolves once the line for a place is short enough to join (at once when it is, and nobody waits before it); the charge then counts as in line until it takes its place or gives it up. */
+  roomAhead(): Promise<void>;
+}
+
 /**
  * The places a worker has at Oen (CHARGE_CONCURRENCY requests at once), and
  * whether a charge may claim before it has one. Claiming ahead keeps the
@@ -8,11 +14,11 @@ import { createSemaphore, type Permit } from "../semaphore.ts";
  * charges claim ahead only while the line (the charges let in that are still
  * claiming included) is short: a place's worth of charges (an answer's wait),
  * or up to LONGEST_LINE_PLACES' worth when answers are so quick that the
- * longer line still clears within LINE_CLEARS_MS. And only while Oen answers quickly: a
- * claim that waits for its place longer than the pre-send check allows is
- * refused as stale, an attempt burnt and left to the order lookup. So once
- * answers grow slow (a typical answer over `slowAnswerMs`), charges take their
- * place first, then claim.
+ * longer line still clears within LINE_CLEARS_MS. And only while Oen answers
+ * quickly: a claim that waits for its place longer than the pre-send check
+ * allows is refused as stale, an attempt burnt and left to the order lookup.
+ * So once answers grow slow (a typical answer over `slowAnswerMs`), charges
+ * take their place first, then claim.
  *
  * `jobsPerPlace` is how many charge jobs the worker should run for each place:
  * while the requests are out, the next jobs claim and the answered ones settle,
@@ -22,12 +28,6 @@ import { createSemaphore, type Permit } from "../semaphore.ts";
  * more jobs put more claims in each; when answers take longer, the extra jobs
  * would only wait for room in the line.
  */
-/** A charge's place at Oen, and its turn to claim ahead. */
-export interface SendPlace extends Permit {
-  /** Resolves once the line for a place is short enough to join (at once when it is, and nobody waits before it); the charge then counts as in line until it takes its place or gives it up. */
-  roomAhead(): Promise<void>;
-}
-
 export interface SendPlaces {
   readonly size: number;
   permit(): SendPlace;
@@ -53,8 +53,9 @@ const LINE_CLEARS_MS = 100;
 export const LONGEST_LINE_PLACES = 3;
 
 // At 10 places and Oen answering at once, two jobs a place ran 500 charges/s at 1.56–1.68 ms of
-// CPU each, four 770/s at 1.34–1.43 ms, eight 870–990/s at 1.22–1.37 ms; with Oen at 300 ms and
-// 50 places, eight kept 0.968–0.970 of the places busy, two 0.980 (docs/benchmarks.md).
+// CPU each, four 770/s at 1.34–1.43 ms, eight 740–990/s at 1.22–1.62 ms (against four's
+// 1.42–1.54 in the same hour); with Oen at 300 ms and 50 places, eight kept 0.968–0.970 of the
+// places busy, two 0.980 (docs/benchmarks.md).
 export const FEWEST_JOBS_PER_PLACE = 2;
 export const MOST_JOBS_PER_PLACE = 8;
 const QUICK_ANSWER_MS = LINE_CLEARS_MS / 2;

@@ -144,10 +144,10 @@ export async function collectWithNewCard(db: Db, effects: SideEffects, subscript
  * on, over the relation `claims` (a CTE with the columns invoice_id,
  * attempt_no, card_id and now, one row per invoice): it inserts the attempts
  * from what this returns, in the same statement. Each refused unless its
- * invoice is open, due, still at attempt
- * `attempt_no - 1`, and `card_id` still its subscription's active card:
- * locked for share, so a card replaced meanwhile either waits for the claim or
- * refuses it. Returns the invoices counted.
+ * invoice is open, due, still at attempt `attempt_no - 1`, and `card_id` still
+ * its subscription's active card: locked for share, so a card replaced
+ * meanwhile either waits for the claim or refuses it. Returns the invoices
+ * counted.
  */
 export function attemptsStarted(claims: string): RawBuilder<Pick<Invoice, "id" | "subscription_id" | "attempt_count" | "next_attempt_at">> {
   return sql`update invoices i set attempt_count = c.attempt_no, next_attempt_at = null, updated_at = c.now

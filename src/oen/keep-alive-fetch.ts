@@ -6,8 +6,9 @@ const IDLE_CONNECTION_MS = 4_000;
 export type OenFetch = (url: string, init: { method: string; headers: Record<string, string>; body?: string; redirect?: "manual"; signal: AbortSignal }) => Promise<{ status: number; text(): Promise<string> }>;
 
 /**
- * An OenFetch on undici's request with kept connections: a charge costs a
- * fifth of the CPU fetch costs, and half of node:http's. Fails as fetch does:
+ * An OenFetch on undici's request with kept connections: a request costs a
+ * quarter of the CPU fetch costs, and about two thirds of node:http's
+ * (docs/benchmarks.md). Fails as fetch does:
  * with the signal's reason once it aborts (a TimeoutError, the body included),
  * else a TypeError whose `cause` carries the system error code. Redirects are
  * never followed. Idle kept connections do not hold the process open.
