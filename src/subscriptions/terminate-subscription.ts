@@ -1,5 +1,6 @@
+import { sql, type Kysely } from "kysely";
 import { proratedRefund } from "../billing/proration.ts";
-import type { Refund } from "../db/database.ts";
+import type { Database, Refund } from "../db/database.ts";
 import type { Deps } from "../deps.ts";
 import { createSideEffects } from "../outbox/side-effects.ts";
 import { planRefund } from "../refunds/plan-refund.ts";
@@ -7,12 +8,14 @@ import { cancel } from "./subscription-transitions.ts";
 
 export type TerminateRefund = "none" | "prorated" | "full";
 
-export type TerminateResult = { kind: "terminated"; refund: Refund | null } | { kind: "not_found" } | { kind: "already_ended"; status: string };
+/** `refunds`: one for each charge of the last paid period (its renewal first, then its prorations); `refund`: the renewal's. */
+export type TerminateResult = { kind: "terminated"; refund: Refund | null; refunds: Refund[] } | { kind: "not_found" } | { kind: "already_ended"; status: string };
 
 /**
  * POST /v1/subscriptions/:id/terminate: ends the subscription now (open
- * invoices void) and refunds, from the latest paid renewal, nothing, the
- * unused fraction of its period, or all of it that is left. The refund is
+ * invoices void) and refunds, of each charge of the last paid period (its
+ * renewal and the prorations of upgrades within it), nothing, the unused
+ * fraction of the time it paid for, or all of it that is left. The refunds are
  * planned in the same transaction (write-ahead) and sent after the commit.
  */
 export async function terminateSubscription(deps: Deps, id: string, refundMode: TerminateRefund): Promise<TerminateResult> {
@@ -22,39 +25,50 @@ export async function terminateSubscription(deps: Deps, id: string, refundMode: 
     if (subscription === undefined) return { kind: "not_found" };
     const now = deps.clock.now();
     if ((await cancel(tx, effects, { id, cause: "requested", now })) === undefined) return { kind: "already_ended", status: subscription.status };
-    let refund: Refund | null = null;
-    const paid =
-      refundMode === "none"
-        ? undefined
-        : await tx
-            .selectFrom("invoices as i")
-            .innerJoin("charge_attempts as a", (join) => join.onRef("a.invoice_id", "=", "i.id").on("a.status", "=", "succeeded"))
-            .select(["i.id", "i.amount", "i.amount_refunded", "i.period_start", "i.period_end", "a.id as attemptId", "a.oen_transaction_hid"])
-            .where("i.subscription_id", "=", id)
-            .where("i.status", "=", "paid")
-            .where("i.kind", "=", "renewal")
-            .orderBy("i.cycle", "desc")
-            .limit(1)
-            .executeTakeFirst();
-    if (paid !== undefined) {
+    const refunds: Refund[] = [];
+    const charges = refundMode === "none" ? [] : await paidChargesOfLastPeriod(tx, id);
+    for (const paid of charges) {
       const left = paid.amount - paid.amount_refunded;
       const amount = Math.min(left, refundMode === "full" ? left : proratedRefund({ paidAmount: paid.amount, periodStart: paid.period_start, periodEnd: paid.period_end, at: now }));
-      if (amount >= 1) {
-        const planned = await planRefund(tx, { invoiceId: paid.id, chargeAttemptId: paid.attemptId, oenTransactionHid: paid.oen_transaction_hid!, amount, reason: `terminated (${refundMode} refund)`, cause: "terminate" });
-        if (planned.kind === "planned") {
-          refund = planned.refund;
-          effects.refund(refund.id);
-        }
+      if (amount < 1) continue;
+      const planned = await planRefund(tx, { invoiceId: paid.id, chargeAttemptId: paid.attemptId, oenTransactionHid: paid.oen_transaction_hid!, amount, reason: `terminated (${refundMode} refund)`, cause: "terminate" });
+      if (planned.kind === "planned") {
+        refunds.push(planned.refund);
+        effects.refund(planned.refund.id);
       }
     }
     await effects.event(tx, {
       type: "subscription.terminated",
       dedupeKey: `subscription.terminated:${id}`,
-      data: { subscriptionId: id, refund: refundMode, refundId: refund?.id ?? null, refundAmount: refund?.amount ?? 0 },
+      data: { subscriptionId: id, refund: refundMode, refundId: refunds[0]?.id ?? null, refundIds: refunds.map((r) => r.id), refundAmount: refunds.reduce((sum, r) => sum + r.amount, 0) },
       occurredAt: now,
     });
-    return { kind: "terminated", refund };
+    return { kind: "terminated", refund: refunds.find((r) => r.invoice_id === charges[0]?.id) ?? null, refunds };
   });
   await effects.flush();
   return result;
+}
+
+/**
+ * What the customer paid for the last period they paid: its renewal, then the prorations of
+ * the upgrades within it (each for the rest of that period, from its change), each with the
+ * charge a refund goes back to.
+ */
+function paidChargesOfLastPeriod(tx: Kysely<Database>, subscriptionId: string) {
+  const lastPaidCycle = tx
+    .selectFrom("invoices")
+    .select((eb) => eb.fn.max("cycle").as("cycle"))
+    .where("subscription_id", "=", subscriptionId)
+    .where("status", "=", "paid")
+    .where("kind", "=", "renewal");
+  return tx
+    .selectFrom("invoices as i")
+    .innerJoin("charge_attempts as a", (join) => join.onRef("a.invoice_id", "=", "i.id").on("a.status", "=", "succeeded"))
+    .select(["i.id", "i.amount", "i.amount_refunded", "i.period_start", "i.period_end", "a.id as attemptId", "a.oen_transaction_hid"])
+    .where("i.subscription_id", "=", subscriptionId)
+    .where("i.status", "=", "paid")
+    .where("i.cycle", "=", lastPaidCycle)
+    .orderBy(sql`i.kind = 'renewal'`, "desc")
+    .orderBy("i.period_start")
+    .execute();
 }

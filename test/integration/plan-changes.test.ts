@@ -110,6 +110,48 @@ describe("plan changes, cancel and resume", () => {
     expect(reused.statusCode).toBe(422);
   });
 
+  async function upgradedHalfway() {
+    const id = await paidSubscription("basic");
+    await advance("15d");
+    expect((await post(`/v1/subscriptions/${id}/plan-change`, { planId: "plus" })).json()).toMatchObject({ prorationInvoice: { amount: 150, status: "paid" } });
+    return id;
+  }
+  const refundedAtOen = (id: string) =>
+    eventually(
+      async () => {
+        const hids = new Set(chargesOf((await invoicesOf(id)).map((i) => i.id)).map((c) => c.id));
+        const refunds = h.simulator.ledger.refunds().filter((r) => hids.has(r.transactionHid));
+        return refunds.length === 2 && refunds.map((r) => r.amount).sort((a, b) => a - b);
+      },
+      10_000,
+      "both refunds at Oen",
+    );
+
+  it("terminate after an upgrade refunds the unused part of the period's renewal and of its proration, each on its own transaction", async () => {
+    const id = await upgradedHalfway();
+    await advance("5d");
+    const terminated = await post(`/v1/subscriptions/${id}/terminate`, { refund: "prorated" });
+    expect(terminated.statusCode).toBe(200);
+    // 10 of 30 days left: a third of the renewal's 300, and two thirds of the proration's 150
+    // (its own 15 days): a third of the 600 the period now costs.
+    const [renewal, proration] = (await invoicesOf(id)).filter((i) => i.status === "paid").sort((a, b) => b.amount - a.amount);
+    expect(terminated.json()).toMatchObject({ refund: { invoiceId: renewal!.id, amount: 100 } });
+    expect(terminated.json().refunds.map((r: { invoiceId: string; amount: number }) => [r.invoiceId, r.amount])).toEqual([
+      [renewal!.id, 100],
+      [proration!.id, 100],
+    ]);
+    expect(await refundedAtOen(id)).toEqual([100, 100]);
+    const event = await h.database.db.selectFrom("platform_events").select("data").where("dedupe_key", "=", `subscription.terminated:${id}`).executeTakeFirstOrThrow();
+    expect(event.data).toMatchObject({ refund: "prorated", refundAmount: 200, refundIds: terminated.json().refunds.map((r: { id: string }) => r.id) });
+  });
+
+  it("terminate with a full refund after an upgrade refunds both charges of the period", async () => {
+    const id = await upgradedHalfway();
+    const terminated = await post(`/v1/subscriptions/${id}/terminate`, { refund: "full" });
+    expect(terminated.json().refunds.map((r: { amount: number }) => r.amount)).toEqual([300, 150]);
+    expect(await refundedAtOen(id)).toEqual([150, 300]);
+  });
+
   it("a scheduled cancel, then resume: the subscription renews; after the period ended, resume is 409", async () => {
     const id = await paidSubscription("basic");
     expect((await h.api("POST", `/v1/subscriptions/${id}/cancel`, { atPeriodEnd: true })).json()).toMatchObject({ cancelAtPeriodEnd: true });

@@ -59,13 +59,20 @@ export async function subscriptionLifecycleRoutes(app: FastifyInstance, deps: De
     "/v1/subscriptions/:id/terminate",
     {
       schema: {
-        summary: "End now: open invoices void; refund none (default), the unused fraction, or all of the last paid period",
+        summary: "End now: open invoices void; refund none (default), the unused fraction, or all of the last paid period (its renewal and the prorations of its upgrades, a refund each)",
         tags: ["subscriptions"],
         params: idParams,
         headers,
         body: { type: "object", additionalProperties: false, properties: { refund: { type: "string", enum: ["none", "prorated", "full"] } } },
         response: {
-          200: { type: "object", properties: { subscription: subscriptionViewSchema, refund: { anyOf: [{ type: "null" }, refundSchema] } } },
+          200: {
+            type: "object",
+            properties: {
+              subscription: subscriptionViewSchema,
+              refund: { anyOf: [{ type: "null" }, refundSchema], description: "the renewal's refund" },
+              refunds: { type: "array", items: refundSchema, description: "every refund made: the renewal's first, then the prorations'" },
+            },
+          },
           400: errorResponse,
           404: errorResponse,
           409: errorResponse,
@@ -77,7 +84,7 @@ export async function subscriptionLifecycleRoutes(app: FastifyInstance, deps: De
         const result = await terminateSubscription(deps, request.params.id, request.body?.refund ?? "none");
         if (result.kind === "not_found") return notFound(request.params.id);
         if (result.kind === "already_ended") return { statusCode: 409, body: { error: "already_ended", message: `subscription is already ${result.status}` } };
-        return { statusCode: 200, body: { subscription: await loadSubscriptionView(deps.db, request.params.id), refund: result.refund && refundView(result.refund) } };
+        return { statusCode: 200, body: { subscription: await loadSubscriptionView(deps.db, request.params.id), refund: result.refund && refundView(result.refund), refunds: result.refunds.map(refundView) } };
       }),
   );
 
