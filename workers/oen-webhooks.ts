@@ -9,7 +9,8 @@ import { cleanTokenDelivery } from "../src/webhooks/clean-token-delivery.ts";
 import { handleTokenWebhook } from "../src/webhooks/handle-token-webhook.ts";
 import { markWebhookProcessed } from "../src/webhooks/relay-webhook-inbox.ts";
 import { dropDeliveryFromRedis, keepDeliveriesInPostgres, loadDelivery } from "../src/webhooks/webhook-delivery-store.ts";
-import { purposeClass, writeWebhookTallies } from "../src/webhooks/webhook-tally.ts";
+import { purposeClass } from "../src/webhooks/webhook-count-labels.ts";
+import { writeWebhookTallies } from "../src/webhooks/webhook-tally.ts";
 
 /**
  * Applies Oen webhooks in the background, after the ingress answered 2xx. The

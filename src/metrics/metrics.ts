@@ -4,6 +4,9 @@ import type { NoticeKind } from "../billing/dunning-policy.ts";
 import type { RefundCause, RefundStatus, WebhookOutcome } from "../db/database.ts";
 import { PLATFORM_EVENT_TYPES } from "../events/platform-event.ts";
 import type { ChargeOutcome } from "../oen/types.ts";
+import { TOKEN_WEBHOOK_REJECTIONS } from "../webhooks/token-webhook-verdict.ts";
+import { PURPOSE_CLASSES, WEBHOOK_REFUSALS } from "../webhooks/webhook-count-labels.ts";
+import type { TallyEntry } from "../webhooks/webhook-tally.ts";
 
 // The instruments of work as it happens in THIS process (each replica counts
 // its own; Prometheus sums them). A module singleton, one registry per
@@ -41,6 +44,12 @@ const OEN_RESULTS = ["ok", "client_error", "server_error", "timeout", "connectio
 export type OenResult = (typeof OEN_RESULTS)[number];
 
 const webhooks = new Counter({ name: "billing_webhooks_total", help: "Oen webhooks applied by the webhook worker, by outcome", labelNames: ["outcome"], registers });
+const webhooksUnstored = new Counter({
+  name: "billing_webhooks_unstored_total",
+  help: "Oen webhooks the ingress answered without storing anything, by purpose, outcome (refused: the source or its rate; rejected: not for a page of ours; duplicate: the page finished; ignored: a purpose we do not act on) and reason",
+  labelNames: ["purpose", "outcome", "reason"],
+  registers,
+});
 const webhookAcceptance = new Histogram({
   name: "billing_webhook_acceptance_seconds",
   help: "Time from an Oen webhook's arrival to our answer (Oen waits 10 s), by HTTP status",
@@ -70,6 +79,10 @@ const oenRequests = new Histogram({
 });
 
 for (const outcome of WEBHOOK_OUTCOMES) webhooks.inc({ outcome }, 0);
+for (const reason of WEBHOOK_REFUSALS) webhooksUnstored.inc({ purpose: "unknown", outcome: "refused", reason }, 0);
+for (const reason of TOKEN_WEBHOOK_REJECTIONS) webhooksUnstored.inc({ purpose: "token", outcome: "rejected", reason }, 0);
+webhooksUnstored.inc({ purpose: "token", outcome: "duplicate", reason: "checkout_finished" }, 0);
+for (const purpose of PURPOSE_CLASSES.filter((p) => p !== "token")) webhooksUnstored.inc({ purpose, outcome: "ignored", reason: "purpose_not_acted_on" }, 0);
 for (const status of ["200", "503"]) webhookAcceptance.zero({ status });
 charges.inc({ outcome: "succeeded", code: "none" }, 0);
 for (const code of DECLINE_CODES) charges.inc({ outcome: "declined", code }, 0);
@@ -97,6 +110,10 @@ export const metrics = {
   },
   webhookApplied(outcome: string): void {
     webhooks.inc({ outcome });
+  },
+  /** A webhook that stored nothing (WebhookTally counts it for Postgres too). */
+  webhookCounted(entry: TallyEntry): void {
+    webhooksUnstored.inc({ purpose: entry.purpose, outcome: entry.outcome, reason: entry.reason });
   },
   webhookAnswered(status: number, seconds: number): void {
     webhookAcceptance.observe({ status: String(status) }, seconds);

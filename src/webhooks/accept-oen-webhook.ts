@@ -8,7 +8,8 @@ import { sealWebhookToken } from "../vault/token-cipher.ts";
 import { cleanTokenDelivery } from "./clean-token-delivery.ts";
 import { tokenWebhookVerdict, type TokenWebhookRules } from "./token-webhook-verdict.ts";
 import type { IngressBatches } from "./ingress-batches.ts";
-import { purposeClass, type WebhookTally } from "./webhook-tally.ts";
+import { purposeClass } from "./webhook-count-labels.ts";
+import type { WebhookTally } from "./webhook-tally.ts";
 
 /**
  * A body the route let through: a purpose, and for a token webhook an id (a

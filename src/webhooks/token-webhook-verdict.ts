@@ -2,7 +2,8 @@ import type { CheckoutSession } from "../db/database.ts";
 import type { TokenWebhookDelivery } from "../queues/jobs.ts";
 
 /** Why a token webhook binds nothing. */
-export type TokenWebhookRejection = "unknown_checkout" | "merchant_mismatch" | "custom_id_mismatch" | "checkout_failed" | "checkout_expired";
+export const TOKEN_WEBHOOK_REJECTIONS = ["unknown_checkout", "merchant_mismatch", "custom_id_mismatch", "checkout_failed", "checkout_expired"] as const;
+export type TokenWebhookRejection = (typeof TOKEN_WEBHOOK_REJECTIONS)[number];
 
 export type TokenWebhookVerdict =
   /** For a page of ours that is open and recent: apply it (bind the card, or mark the page failed). */

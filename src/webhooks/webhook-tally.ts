@@ -2,13 +2,8 @@ import { sql } from "kysely";
 import type { Db } from "../db/connect.ts";
 import type { WebhookTallyOutcome } from "../db/database.ts";
 import type { Logger } from "../log.ts";
+import { metrics } from "../metrics/metrics.ts";
 import { postgresSafeText } from "./postgres-safe.ts";
-
-// Oen's purposes (api/objects/webhook.md); any other counts as "other", so a forger cannot grow the tallies.
-const OEN_PURPOSES = new Set(["token", "charge", "schedule_subscription", "refund", "subscription_cancelled", "subscription_retry"]);
-
-/** The purpose a webhook is counted under. */
-export const purposeClass = (purpose: unknown): string => (typeof purpose === "string" && OEN_PURPOSES.has(purpose) ? purpose : "other");
 
 export interface TallyEntry {
   purpose: string;
@@ -27,7 +22,8 @@ export interface TallySample {
 /**
  * Webhooks that store nothing (not for a page we opened, purposes we do not
  * act on, refused sources): counted in memory and written to Postgres every
- * few seconds (one row per day, purpose, outcome and reason), with a few
+ * few seconds (one row per day, purpose, outcome and reason; and at once in
+ * billing_webhooks_unstored_total), with a few
  * samples a minute of each kept for ops (the newest KEEP_SAMPLES). A flood costs no
  * write per request, and nothing it sends is kept whole.
  */
@@ -71,6 +67,7 @@ export function createWebhookTally(db: Db, logger: Pick<Logger, "warn">, options
 
   return {
     count(entry, sample) {
+      metrics.webhookCounted(entry);
       const key = `${entry.purpose}\u0000${entry.outcome}\u0000${entry.reason}`;
       add(key, entry, 1);
       if (sample === undefined) return;

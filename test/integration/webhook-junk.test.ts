@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_CARDS } from "../../src/oen/simulator/index.ts";
 import { eventually, samplePlan, sampleSubscription, startHarness, type Harness } from "../support/harness.ts";
 import { startPrivateRedis, type PrivateRedis } from "../support/private-redis.ts";
+import { scrapeMetrics } from "../support/scrape-metrics.ts";
 import { checkoutIdOf } from "../support/webhook-capture.ts";
 
 // Anyone can POST to /webhooks/oen (Oen signs nothing). Junk must not fill Redis or
@@ -106,6 +107,13 @@ describe("a stream of junk webhooks interleaved with real card bindings", () => 
       return total >= (statuses.get(200) ?? 0) - BINDINGS * ROWS_PER_BINDING && rows;
     }, 15_000, "the junk counted");
     expect(counted).toEqual(expect.arrayContaining([expect.objectContaining({ outcome: "rejected", reason: "unknown_checkout" }), expect.objectContaining({ outcome: "ignored" })]));
+    // And at once in /metrics, every junk answer and every refusal counted.
+    const scrape = await scrapeMetrics(h.service.app!);
+    const unstored = (labels: Record<string, string>) => scrape.value("billing_webhooks_unstored_total", labels) ?? 0;
+    expect(unstored({ purpose: "unknown", outcome: "refused", reason: "rate_limited" })).toBe(statuses.get(429));
+    expect(unstored({ purpose: "token", outcome: "rejected", reason: "unknown_checkout" })).toBeGreaterThan(JUNK / 4);
+    expect(unstored({ purpose: "other", outcome: "ignored", reason: "purpose_not_acted_on" })).toBeGreaterThan(0);
+    expect(unstored({ purpose: "token", outcome: "rejected", reason: "merchant_mismatch" })).toBe(0);
   });
 });
 

@@ -5,6 +5,7 @@ import type { Deps } from "../../deps.ts";
 import { createIngressBatches } from "../../webhooks/ingress-batches.ts";
 import { acceptOenWebhook, WebhookNotStoredError, type AcceptDeps, type OenWebhookBody } from "../../webhooks/accept-oen-webhook.ts";
 import { parseSourceAllowlist } from "../../webhooks/source-allowlist.ts";
+import type { WEBHOOK_REFUSALS } from "../../webhooks/webhook-count-labels.ts";
 import { createWebhookTally } from "../../webhooks/webhook-tally.ts";
 
 // Oen's webhooks (api/objects/webhook.md). "Accept every body that carries a
@@ -43,7 +44,7 @@ export async function oenWebhookRoute(app: FastifyInstance, options: { deps: Pic
   const tally = createWebhookTally(deps.db, deps.logger);
   app.addHook("onClose", () => tally.close());
   const allowlist = settings.allowedSources === null ? null : parseSourceAllowlist(settings.allowedSources.join(","));
-  const refused = (reason: string) => tally.count({ purpose: "unknown", outcome: "refused", reason });
+  const refused = (reason: (typeof WEBHOOK_REFUSALS)[number]) => tally.count({ purpose: "unknown", outcome: "refused", reason });
   const accept: Omit<AcceptDeps, "logger"> = {
     batches: createIngressBatches({ db: deps.db, queues: deps.queues, redis, queuePrefix: deps.config.queuePrefix, queueConnected: () => redis.status === "ready" }),
     keyring: deps.config.tokenKeys,
