@@ -157,15 +157,15 @@ export function attemptsStarted(claims: string): RawBuilder<Pick<Invoice, "id" |
     returning i.id, i.subscription_id, i.attempt_count, i.next_attempt_at`;
 }
 
+/** What an invoice paid at `now` says, for an UPDATE's SET: nothing more to collect, nothing waiting on ops. The one definition for markPaid and markPaidBySuccesses. */
+const paidAssignments = (now: RawBuilder<Date>) =>
+  sql`status = 'paid', paid_at = ${now}, next_attempt_at = null, dunning_deadline_at = null, attention_code = null, attention_since = null, updated_at = ${now}`;
+
 /** open → paid, by the attempt that succeeded; `invoice.paid`. */
 export async function markPaid(db: Db, effects: SideEffects, invoiceId: string, attempt: ChargeAttempt, now: Date): Promise<Invoice | undefined> {
-  const paid = await db
-    .updateTable("invoices")
-    .set({ status: "paid", paid_at: now, next_attempt_at: null, dunning_deadline_at: null, attention_code: null, attention_since: null, updated_at: now })
-    .where("id", "=", invoiceId)
-    .where("status", "=", "open")
-    .returningAll()
-    .executeTakeFirst();
+  const {
+    rows: [paid],
+  } = await sql<Invoice>`update invoices set ${paidAssignments(sql<Date>`${now}::timestamptz`)} where id = ${invoiceId} and status = 'open' returning *`.execute(db);
   if (paid === undefined) return undefined;
   await effects.event(db, paidEvent(paid, attempt.order_id, attempt.oen_transaction_hid, now));
   return paid;
@@ -268,7 +268,7 @@ const PAID_BY_SUCCESS = compiledOnce((_db, slot: Slots<PaidBySuccessValues>) => 
       update charge_attempts a set status = 'succeeded', oen_transaction_hid = r.transaction_hid, auth_code = r.auth_code, resolved_at = r.resolved_at
       from ready r where a.id = r.attempt_id),
     paid as (
-      update invoices i set status = 'paid', paid_at = r.now, next_attempt_at = null, dunning_deadline_at = null, attention_code = null, attention_since = null, updated_at = r.now
+      update invoices i set ${paidAssignments(sql.ref("r.now"))}
       from ready r where i.id = r.invoice_id returning ${columns("i")}),
     event as (
       insert into platform_events (id, type, dedupe_key, data, created_at)
