@@ -177,7 +177,8 @@ type AttemptColumns = Columns<Omit<AttemptValues, "audit">> & { actors: string[]
  * (attemptsStarted, guarded), the attempts are inserted from those rows, and
  * each card's opening is audited from its attempt's. The cards, then the
  * invoices are locked first, each in id order, so neither another of these
- * nor a card replacement waits on it in a circle; of two claims of one
+ * nor a card replacement waits on it in a circle; an invoice locked by
+ * another transaction is skipped (its claim refused); of two claims of one
  * invoice the first is tried. Returns the attempts
  * written: a claim without one was refused and wrote nothing.
  */
@@ -191,8 +192,11 @@ const START_ATTEMPTS = compiledOnce((_db, slot: Slots<AttemptColumns>) =>
     -- Cards before invoices, each in id order, as a card replacement locks them (the old card, then
     -- its invoices): the two never wait on each other in a circle. Uncorrelated subqueries run first.
     cards as (select id from payment_tokens where id in (select card_id from input) order by id for share),
-    locked as (select id from invoices where id in (select invoice_id from input) and (select count(*) from cards) >= 0 order by id for no key update),
-    claims as (select distinct on (invoice_id) * from input where (select count(*) from locked) >= 0 order by invoice_id, n),
+    -- An invoice another transaction holds (a settle, a terminate, ops) is left to its claim's
+    -- locked path, so that it holds back no other claim of the batch; this statement's own
+    -- transaction (that path) never skips the lock it took.
+    locked as (select id from invoices where id in (select invoice_id from input) and (select count(*) from cards) >= 0 order by id for no key update skip locked),
+    claims as (select distinct on (invoice_id) * from input where (select count(*) from locked) >= 0 and invoice_id in (select id from locked) order by invoice_id, n),
     started as (${attemptsStarted("claims")}),
     attempt as (
       insert into charge_attempts (id, invoice_id, attempt_no, order_id, payment_token_id, amount, status, clock_at, created_at)

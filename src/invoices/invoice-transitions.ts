@@ -202,8 +202,9 @@ export interface SuccessInput {
  * input, with nothing written for it, when any of that is not so:
  * settleAttempt then decides under the same locks. The subscriptions are
  * locked first, in id order, then the attempts and invoices in invoice order,
- * so two batches never wait on each other in a circle. Answers in the inputs'
- * order.
+ * so two batches never wait on each other in a circle; a row another
+ * transaction holds is skipped, and its success is one of those settleAttempt
+ * decides (waiting for it alone). Answers in the inputs' order.
  */
 export async function markPaidBySuccesses(db: Db, inputs: readonly SuccessInput[]): Promise<Array<Invoice | undefined>> {
   const events = inputs.map((input) => paidEvent(input.invoice, input.orderId, input.transactionHid, input.now));
@@ -253,7 +254,8 @@ const PAID_BY_SUCCESS = compiledOnce((_db, slot: Slots<PaidBySuccessValues>) => 
         ${slot("authCodes")}::text[], ${slot("resolvedAts")}::timestamptz[], ${slot("nows")}::timestamptz[],
         ${slot("eventIds")}::text[], ${slot("types")}::text[], ${slot("dedupeKeys")}::text[], ${slot("data")}::text[])
         as t(invoice_id, subscription_id, attempt_id, transaction_hid, auth_code, resolved_at, now, event_id, type, dedupe_key, data)),
-    subscription as (select id, status from subscriptions where id in (select subscription_id from input) order by id for update),
+    -- What another transaction holds (an API call, a dunning settle) is skipped and settled on its own, holding back no other success.
+    subscription as (select id, status from subscriptions where id in (select subscription_id from input) order by id for update skip locked),
     ready as (
       select input.* from input
         join charge_attempts a on a.id = input.attempt_id
@@ -261,9 +263,9 @@ const PAID_BY_SUCCESS = compiledOnce((_db, slot: Slots<PaidBySuccessValues>) => 
       -- An uncorrelated subquery runs first: every subscription is locked before any attempt or invoice.
       where (select count(*) from subscription) > 0
         and a.status in ('sending', 'unknown') and i.status = 'open' and i.kind = 'renewal'
-        and not exists (select 1 from subscription s where s.id = input.subscription_id and s.status in ('past_due', 'unpaid'))
+        and exists (select 1 from subscription s where s.id = input.subscription_id and s.status not in ('past_due', 'unpaid'))
       order by i.id
-      for update of a, i),
+      for update of a, i skip locked),
     attempt as (
       update charge_attempts a set status = 'succeeded', oen_transaction_hid = r.transaction_hid, auth_code = r.auth_code, resolved_at = r.resolved_at
       from ready r where a.id = r.attempt_id),

@@ -59,13 +59,14 @@ describe("the statements of a charge", () => {
 
   /**
    * Claims of `invoices` started together, while another transaction holds the row lock of
-   * `invoices[1]` and runs `meanwhile`: the claims read (unlocked) what it has not committed, their
-   * shared write waits for the lock, and then finds what it committed.
+   * `invoices[1]`'s card, as a card replacement does, and runs `meanwhile`: the claims read
+   * (unlocked) what it has not committed, their shared write waits for the card, and then finds
+   * what it committed.
    */
   async function claimTogether(invoices: Invoice[], meanwhile: (tx: Kysely<Database>) => Promise<unknown>) {
     const tx = await h.database.db.startTransaction().execute();
     try {
-      await tx.selectFrom("invoices").select("id").where("id", "=", invoices[1]!.id).forUpdate().execute();
+      await tx.selectFrom("payment_tokens").select("id").where("subscription_id", "=", invoices[1]!.subscription_id).where("status", "=", "active").forUpdate().execute();
       await meanwhile(tx);
       const claims = Promise.allSettled(invoices.map((invoice) => claimAttempt(worker(), invoice.id, createSideEffects(worker()))));
       await eventually(async () => {
@@ -113,6 +114,25 @@ describe("the statements of a charge", () => {
     expect(new Set(written.map((w) => w.xmin)).size).toBe(2);
     expect((await attemptsOf(b.id)).map((attempt) => attempt.id)).toEqual(["ca_damaged"]);
     expect(await auditsOf(orderIdFor(b.id, 1))).toEqual([]);
+  });
+
+  it("an invoice another transaction holds holds back only its own claim: the others are written at once, together, and it is claimed once let go", async () => {
+    const invoices = [await secondInvoice(), await secondInvoice(), await secondInvoice()];
+    const [a, b, c] = invoices as [Invoice, Invoice, Invoice];
+    const tx = await h.database.db.startTransaction().execute();
+    let claims: Array<Promise<Awaited<ReturnType<typeof claimAttempt>>>>;
+    try {
+      await tx.selectFrom("invoices").select("id").where("id", "=", b.id).forUpdate().execute();
+      claims = invoices.map((invoice) => claimAttempt(worker(), invoice.id, createSideEffects(worker())));
+      await eventually(async () => (await writers([a, c])).length === 2, 5_000, "the other claims written while the invoice is held");
+      expect(await attemptsOf(b.id)).toEqual([]);
+    } finally {
+      await tx.commit().execute();
+    }
+    expect((await Promise.all(claims)).map((claim) => claim.kind)).toEqual(["claimed", "claimed", "claimed"]);
+    const xmin = new Map((await writers(invoices)).map((w) => [w.invoice_id, w.xmin]));
+    expect(xmin.get(a.id)).toBe(xmin.get(c.id));
+    expect(xmin.get(b.id)).not.toBe(xmin.get(a.id));
   });
 
   it("a claim racing a card replacement waits for it, without a deadlock, and finds no card", async () => {
@@ -191,6 +211,24 @@ describe("the statements of a charge", () => {
     expect((await attemptsOf(invoices[1]!.id)).map((a) => a.status)).toEqual(["sending"]);
     const events = await h.database.db.selectFrom("platform_events").select("dedupe_key").where("dedupe_key", "in", invoices.map((invoice) => `invoice.paid:${invoice.id}`)).orderBy("dedupe_key").execute();
     expect(events.map((e) => e.dedupe_key).sort()).toEqual([`invoice.paid:${invoices[0]!.id}`, `invoice.paid:${invoices[2]!.id}`].sort());
+  });
+
+  it("a subscription another transaction holds holds back only its own success: the others are paid at once, it is left to settleAttempt", async () => {
+    const invoices = [await secondInvoice(), await secondInvoice(), await secondInvoice()];
+    const claims = await Promise.all(invoices.map((invoice) => claimAttempt(worker(), invoice.id, createSideEffects(worker()))));
+    const inputs = claims.map((claim, i) => {
+      if (claim.kind !== "claimed") throw new Error(`not claimed (${claim.kind})`);
+      return { effects: createSideEffects(worker()), invoice: claim.invoice, attemptId: claim.attempt.id, orderId: claim.attempt.order_id, transactionHid: `P20990101DDDDDDD${i}`, authCode: null, resolvedAt: new Date(), now: farOff };
+    });
+    const tx = await h.database.db.startTransaction().execute();
+    try {
+      await tx.selectFrom("subscriptions").select("id").where("id", "=", invoices[1]!.subscription_id).forUpdate().execute();
+      const paid = await Promise.race([markPaidBySuccesses(h.database.db, inputs), new Promise<"waited">((resolve) => setTimeout(resolve, 5_000, "waited"))]);
+      expect(paid === "waited" ? paid : paid.map((invoice) => invoice?.status)).toEqual(["paid", undefined, "paid"]);
+    } finally {
+      await tx.commit().execute();
+    }
+    expect((await attemptsOf(invoices[1]!.id)).map((a) => a.status)).toEqual(["sending"]);
   });
 
   it("a card token that does not open leaves nothing behind: no attempt, no audit row, the invoice as it was", async () => {
