@@ -30,8 +30,10 @@ const simulator =
         apiToken: SIMULATOR_TOKEN_PREFIX + randomBytes(24).toString("hex"),
         webhookUrl: `${config.publicUrl}/webhooks/oen`,
         port: simulatorPort,
-        // The cards bound on it stay chargeable after a restart, as Oen's tokens do.
+        // The cards bound on it stay chargeable after a restart, and its charges and refunds are
+        // still found by lookup, as Oen's are.
         cardsFile: join(process.env.SIM_DATA_DIR ?? ".data", "oen-simulator-cards.json"),
+        ledgerFile: join(process.env.SIM_DATA_DIR ?? ".data", "oen-simulator-ledger.jsonl"),
         einvoice: config.oen.einvoice,
         logger: logger.child({ component: "oen-simulator" }),
       }).catch((error: unknown) => {

@@ -98,13 +98,13 @@ describe("start-up when a dependency is down", () => {
     }
   });
 
-  it("the built-in simulator keeps its cards across a restart: the stored token is charged again", async () => {
+  it("the built-in simulator keeps its cards and its ledger across a restart: the stored token is charged again, and a charge from before is refunded", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "oen-billing-data-"));
     const settings = await env({ SIM_PORT: String(await freePort()), SIM_DATA_DIR: dataDir, BILLING_TEST_CLOCK: "1", RENEWAL_SWEEP_INTERVAL: "1s", RENEWAL_JITTER: "0s" });
     const base = `http://127.0.0.1:${settings.PORT}`;
     const api = (method: string, path: string, body?: unknown) =>
       fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${API_KEY}`, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const invoices = async (id: string) => ((await (await api("GET", `/v1/subscriptions/${id}/invoices`)).json()) as { data: Array<{ cycle: number; status: string }> }).data;
+    const invoices = async (id: string) => ((await (await api("GET", `/v1/subscriptions/${id}/invoices`)).json()) as { data: Array<{ id: string; cycle: number; status: string }> }).data;
 
     let service = await startServiceProcess(settings);
     let subscriptionId: string;
@@ -122,6 +122,21 @@ describe("start-up when a dependency is down", () => {
       // A day later, the renewal charges the token the simulator was given before its restart.
       expect((await api("POST", "/v1/test-clock/advance", { by: "1d" })).status).toBe(200);
       await eventually(async () => (await invoices(subscriptionId)).some((i) => i.cycle === 2 && i.status === "paid"), 20_000, "cycle 2 paid after the restart");
+      // Oen still knows the charge of cycle 1: its refund goes through.
+      const first = (await invoices(subscriptionId)).find((i) => i.cycle === 1)!;
+      const refund = await fetch(`${base}/v1/invoices/${first.id}/refunds`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json", "idempotency-key": "refund-after-restart" },
+        body: JSON.stringify({ amount: 100 }),
+      });
+      expect(refund.status).toBe(201);
+      const refundId = ((await refund.json()) as { id: string }).id;
+      const settled = await eventually(async () => {
+        const detail = (await (await api("GET", `/v1/invoices/${first.id}`)).json()) as { refunds: Array<{ id: string; status: string; code: string | null }> };
+        const mine = detail.refunds.find((r) => r.id === refundId);
+        return mine !== undefined && mine.status !== "pending" && mine;
+      }, 20_000, "the refund settled");
+      expect(settled).toMatchObject({ status: "succeeded" });
     } finally {
       await service.kill();
       await rm(dataDir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { readTextIfExists } from "./read-text-if-exists.ts";
 import type { BoundCard } from "./simulator-context.ts";
 
 /**
@@ -35,13 +36,8 @@ export class CardStore extends Map<string, BoundCard> {
 }
 
 function readCards(file: string): BoundCard[] {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw error;
-  }
+  const text = readTextIfExists(file);
+  if (text === null) return [];
   const cards = JSON.parse(text) as Array<BoundCard & { behaviour: { declines: number | null } }>;
   return cards.map((card) => ({ ...card, behaviour: { ...card.behaviour, declines: card.behaviour.declines ?? Infinity } }));
 }

@@ -1,5 +1,8 @@
+import { appendFileSync, mkdirSync, truncateSync } from "node:fs";
+import { dirname } from "node:path";
 import type { OenTransactionStatus, ProductDetail } from "../types.ts";
 import type { CardRefusalCode } from "./cards.ts";
+import { readTextIfExists } from "./read-text-if-exists.ts";
 
 /** One transaction the simulator created, with Oen's names (`id` is the P-number). */
 export interface LedgerEntry {
@@ -84,12 +87,51 @@ export interface Ledger extends LedgerView {
   addListedPayment(payment: ListedPayment): void;
 }
 
-export function createLedger(): Ledger {
+/** One change of the ledger, as its journal keeps it. */
+type LedgerChange =
+  | { op: "add"; entry: LedgerEntry }
+  | { op: "update"; id: string; change: Parameters<Ledger["update"]>[1] }
+  | { op: "refund"; refund: LedgerRefund }
+  | { op: "listed"; payment: ListedPayment };
+
+/**
+ * Oen's record of what it charged and refunded. With a journal file, every change is appended
+ * to it (one JSON line) and the file is replayed at start, so a restarted simulator still knows
+ * its transactions, as Oen does: an order lookup after a restart must not say "not found" of a
+ * charge that took money (the service would charge again). Without one, memory only.
+ */
+export function createLedger(journalFile: string | null = null): Ledger {
   const entries: LedgerEntry[] = [];
   const refunds: LedgerRefund[] = [];
   const listed: ListedPayment[] = [];
   const find = (id: string) => entries.find((entry) => entry.id === id || entry.transactionId === id);
   const copies = (list: LedgerEntry[]) => list.map((entry) => structuredClone(entry));
+  const apply = (change: LedgerChange): void => {
+    switch (change.op) {
+      case "add":
+        entries.push(structuredClone(withoutUndefined(change.entry)));
+        return;
+      case "update": {
+        const entry = find(change.id);
+        if (entry === undefined) throw new Error(`no ledger entry ${change.id}`);
+        Object.assign(entry, change.change);
+        return;
+      }
+      case "refund":
+        refunds.push(structuredClone(withoutUndefined(change.refund)));
+        return;
+      case "listed":
+        listed.push(structuredClone(withoutUndefined(change.payment)));
+    }
+  };
+  const record = (change: LedgerChange): void => {
+    apply(change);
+    if (journalFile !== null) appendFileSync(journalFile, `${JSON.stringify(change)}\n`, { mode: 0o600 });
+  };
+  if (journalFile !== null) {
+    mkdirSync(dirname(journalFile), { recursive: true });
+    for (const change of readJournal(journalFile)) apply(change);
+  }
   return {
     all: () => copies(entries),
     byOrder: (orderId) => copies(entries.filter((entry) => entry.orderId === orderId)),
@@ -102,22 +144,28 @@ export function createLedger(): Ledger {
     refunds: (transactionHid) =>
       refunds.filter((refund) => transactionHid === undefined || refund.transactionHid === transactionHid).map((refund) => structuredClone(refund)),
     listedPayments: () => listed.map((payment) => structuredClone(payment)),
-    add: (entry) => {
-      entries.push(structuredClone(withoutUndefined(entry)));
-    },
+    add: (entry) => record({ op: "add", entry }),
     update: (id, change) => {
-      const entry = find(id);
-      if (entry === undefined) throw new Error(`no ledger entry ${id}`);
-      Object.assign(entry, change);
-      return structuredClone(entry);
+      record({ op: "update", id, change });
+      return structuredClone(find(id)!);
     },
-    addRefund: (refund) => {
-      refunds.push(structuredClone(withoutUndefined(refund)));
-    },
-    addListedPayment: (payment) => {
-      listed.push(structuredClone(withoutUndefined(payment)));
-    },
+    addRefund: (refund) => record({ op: "refund", refund }),
+    addListedPayment: (payment) => record({ op: "listed", payment }),
   };
+}
+
+function readJournal(file: string): LedgerChange[] {
+  const text = readTextIfExists(file);
+  if (text === null) return [];
+  // A line cut short by a crash mid-append is the last one, and nothing was answered for it:
+  // it is cut off, so that the next change starts a line of its own.
+  const complete = text.lastIndexOf("\n") + 1;
+  if (complete < text.length) truncateSync(file, Buffer.byteLength(text.slice(0, complete)));
+  return text
+    .slice(0, complete)
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as LedgerChange);
 }
 
 // Keys without a value are left out, as in Oen's objects.

@@ -5,6 +5,7 @@
 //   SIM_WEBHOOK_RETRY_DELAYS_MS (e.g. "2000,4000"), SIM_CHECKOUT_TTL_MS, SIM_HIGH_VALUE_ENABLED=true,
 //   SIM_BINDING_AUTHORISATIONS=true (binding a card lists a 1-TWD authorisation).
 //   SIM_CARDS_FILE (a JSON file that keeps bound cards across restarts; default: memory only).
+//   SIM_LEDGER_FILE (a journal file that keeps charges and refunds across restarts; default: memory only).
 import { createLogger } from "../../log.ts";
 import { parseFaultPlan } from "./fault-plan.ts";
 import { startOenSimulator } from "./start-oen-simulator.ts";
@@ -38,6 +39,7 @@ try {
     highValueEnabled: env.SIM_HIGH_VALUE_ENABLED === "true",
     bindingAuthorisations: env.SIM_BINDING_AUTHORISATIONS === "true",
     cardsFile: env.SIM_CARDS_FILE || null,
+    ledgerFile: env.SIM_LEDGER_FILE || null,
     logger,
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -46,6 +46,8 @@ export interface OenSimulatorOptions {
   bindingAuthorisations?: boolean;
   /** A JSON file that keeps the bound cards across restarts (default: none, memory only). */
   cardsFile?: string | null;
+  /** A journal file that keeps the ledger (charges, refunds) across restarts (default: none, memory only). */
+  ledgerFile?: string | null;
 }
 
 export interface OenSimulator {
@@ -105,7 +107,7 @@ export async function startOenSimulator(options: OenSimulatorOptions): Promise<O
     settings,
     now: options.now ?? (() => new Date()),
     ids: createIdFactory(random),
-    ledger: createLedger(),
+    ledger: createLedger(options.ledgerFile ?? null),
     checkouts: new Map(),
     cards: new CardStore(options.cardsFile ?? null),
     faults,
