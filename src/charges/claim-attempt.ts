@@ -61,6 +61,7 @@ export async function claimAttempt(deps: ClaimDeps, invoiceId: string, effects: 
     if (claimed !== undefined) return claimed;
   }
   return deps.db.transaction().execute(async (tx): Promise<Claim> => {
+    await lockActiveCard(tx, invoiceId);
     const locked = await readLockedClaimFacts(tx, invoiceId, deps.dunning.cardAttemptLimit);
     const decided = claimVerdict(locked, now, deps.dunning);
     switch (decided.kind) {
@@ -107,6 +108,21 @@ const claimFacts = <V extends { cardAttemptLimit: number }>(lock: boolean, where
   });
 const CLAIM_FACTS_OF_MANY = claimFacts(false, (slot: Slots<{ invoiceIds: string[]; cardAttemptLimit: number }>) => sql<boolean>`i.id = any(${slot("invoiceIds")}::text[])`);
 const CLAIM_FACTS_LOCKED = claimFacts(true, (slot: Slots<{ invoiceId: string; cardAttemptLimit: number }>) => sql<boolean>`i.id = ${slot("invoiceId")}`);
+
+/**
+ * The card before the invoice, as the shared write and a card replacement take them: a claim
+ * that waits on its invoice (held by a settle, by ops) never holds the invoice while waiting on
+ * the card of a replacement that waits on the invoice.
+ */
+async function lockActiveCard(db: Db, invoiceId: string): Promise<void> {
+  await db
+    .selectFrom("payment_tokens")
+    .select("id")
+    .where("subscription_id", "=", (eb) => eb.selectFrom("invoices").select("subscription_id").where("id", "=", invoiceId))
+    .where("status", "=", "active")
+    .forShare()
+    .execute();
+}
 
 async function readLockedClaimFacts(db: Db, invoiceId: string, cardAttemptLimit: number) {
   const { rows } = await db.executeQuery(prepared(CLAIM_FACTS_LOCKED(db, { invoiceId, cardAttemptLimit })));

@@ -154,6 +154,30 @@ describe("the statements of a charge", () => {
     expect(await attemptsOf(invoice.id)).toEqual([]);
   });
 
+  it("a claim left to its locked path by a held invoice, racing a card replacement, takes the card first as the replacement does: no deadlock", async () => {
+    const invoice = await secondInvoice();
+    const lockWaiters = async () =>
+      Number((await sql<{ n: string }>`select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(h.database.db)).rows[0]!.n);
+    // Anything holding the invoice for a moment (a settle, ops): the shared write skips it.
+    const holder = await h.database.db.startTransaction().execute();
+    await holder.selectFrom("invoices").select("id").where("id", "=", invoice.id).forUpdate().execute();
+    const claim = claimAttempt(worker(), invoice.id, createSideEffects(worker()));
+    await eventually(async () => (await lockWaiters()) >= 1, 5_000, "the claim to wait on its locked path");
+    // The token webhook replacing the card: the old card row, then the subscription's open invoices.
+    const replacement = await h.database.db.startTransaction().execute();
+    const replaced = (async () => {
+      await replacement.updateTable("payment_tokens").set({ status: "inactive" }).where("subscription_id", "=", invoice.subscription_id).where("status", "=", "active").execute();
+      await replacement.updateTable("invoices").set({ next_attempt_at: farOff, updated_at: farOff }).where("subscription_id", "=", invoice.subscription_id).where("status", "=", "open").execute();
+      await replacement.commit().execute();
+    })();
+    await eventually(async () => (await lockWaiters()) >= 2, 5_000, "the replacement to wait too");
+    await holder.commit().execute();
+    const [claimed, replacedOutcome] = await Promise.allSettled([claim, replaced]);
+    if (replacedOutcome.status === "rejected") await replacement.rollback().execute().catch(() => undefined);
+    expect(replacedOutcome).toMatchObject({ status: "fulfilled" });
+    expect(claimed).toMatchObject({ status: "fulfilled" });
+  });
+
   it("a claim whose invoice is not due yet writes nothing", async () => {
     const invoice = await secondInvoice();
     const early = { ...worker(), clock: { now: () => new Date(farOff.getTime() - 1) } };
