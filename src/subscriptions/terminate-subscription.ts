@@ -8,7 +8,7 @@ import { cancel } from "./subscription-transitions.ts";
 
 export type TerminateRefund = "none" | "prorated" | "full";
 
-/** `refunds`: one for each charge of the last paid period (its renewal first, then its prorations); `refund`: the renewal's. */
+/** `refunds`: one for each charge of the last paid period (its renewal first, then its prorations); `refund`: the renewal's, null when it had none. */
 export type TerminateResult = { kind: "terminated"; refund: Refund | null; refunds: Refund[] } | { kind: "not_found" } | { kind: "already_ended"; status: string };
 
 /**
@@ -35,36 +35,45 @@ export async function terminateSubscription(deps: Deps, id: string, refundMode: 
       if (planned.kind === "planned") {
         refunds.push(planned.refund);
         effects.refund(planned.refund.id);
-      }
+      } else deps.logger.warn({ subscriptionId: id, invoiceId: paid.id, refused: planned.kind }, "terminate: a charge of the last paid period is not refunded (Oen refunds a transaction once)");
     }
+    const renewalRefund = refunds.find((r) => r.invoice_id === charges.find((c) => c.kind === "renewal")?.id) ?? null;
     await effects.event(tx, {
       type: "subscription.terminated",
       dedupeKey: `subscription.terminated:${id}`,
-      data: { subscriptionId: id, refund: refundMode, refundId: refunds[0]?.id ?? null, refundIds: refunds.map((r) => r.id), refundAmount: refunds.reduce((sum, r) => sum + r.amount, 0) },
+      // refundId and refundAmount: the renewal's refund, as before prorations were refunded too.
+      data: {
+        subscriptionId: id,
+        refund: refundMode,
+        refundId: renewalRefund?.id ?? null,
+        refundAmount: renewalRefund?.amount ?? 0,
+        refundIds: refunds.map((r) => r.id),
+        refundTotal: refunds.reduce((sum, r) => sum + r.amount, 0),
+      },
       occurredAt: now,
     });
-    return { kind: "terminated", refund: refunds.find((r) => r.invoice_id === charges[0]?.id) ?? null, refunds };
+    return { kind: "terminated", refund: renewalRefund, refunds };
   });
   await effects.flush();
   return result;
 }
 
 /**
- * What the customer paid for the last period they paid: its renewal, then the prorations of
- * the upgrades within it (each for the rest of that period, from its change), each with the
- * charge a refund goes back to.
+ * What the customer paid for the last period they paid anything for: its renewal, then the
+ * prorations of the upgrades within it (each for the rest of that period, from its change),
+ * each with the charge a refund goes back to. A period whose renewal is still open (held for
+ * ops, being dunned) but whose upgrade was paid is that period: its proration alone.
  */
 function paidChargesOfLastPeriod(tx: Kysely<Database>, subscriptionId: string) {
   const lastPaidCycle = tx
     .selectFrom("invoices")
     .select((eb) => eb.fn.max("cycle").as("cycle"))
     .where("subscription_id", "=", subscriptionId)
-    .where("status", "=", "paid")
-    .where("kind", "=", "renewal");
+    .where("status", "=", "paid");
   return tx
     .selectFrom("invoices as i")
     .innerJoin("charge_attempts as a", (join) => join.onRef("a.invoice_id", "=", "i.id").on("a.status", "=", "succeeded"))
-    .select(["i.id", "i.amount", "i.amount_refunded", "i.period_start", "i.period_end", "a.id as attemptId", "a.oen_transaction_hid"])
+    .select(["i.id", "i.kind", "i.amount", "i.amount_refunded", "i.period_start", "i.period_end", "a.id as attemptId", "a.oen_transaction_hid"])
     .where("i.subscription_id", "=", subscriptionId)
     .where("i.status", "=", "paid")
     .where("i.cycle", "=", lastPaidCycle)

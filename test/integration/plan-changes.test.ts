@@ -142,7 +142,29 @@ describe("plan changes, cancel and resume", () => {
     ]);
     expect(await refundedAtOen(id)).toEqual([100, 100]);
     const event = await h.database.db.selectFrom("platform_events").select("data").where("dedupe_key", "=", `subscription.terminated:${id}`).executeTakeFirstOrThrow();
-    expect(event.data).toMatchObject({ refund: "prorated", refundAmount: 200, refundIds: terminated.json().refunds.map((r: { id: string }) => r.id) });
+    // refundId and refundAmount name the renewal's refund, as the answer's `refund` does.
+    expect(event.data).toMatchObject({ refund: "prorated", refundId: terminated.json().refund.id, refundAmount: 100, refundIds: terminated.json().refunds.map((r: { id: string }) => r.id), refundTotal: 200 });
+  });
+
+  it("terminate after an upgrade paid while the period's renewal is held for ops (K0001) refunds the unused part of that proration", async () => {
+    const id = await paidSubscription("basic");
+    const [first] = await invoicesOf(id);
+    h.simulator.reprogramCard(h.simulator.ledger.byOrder(`${first!.id}-1`)[0]!.token, { declines: 1, declineCode: "K0001" });
+    await advance("30d");
+    const renewalHeld = async () => (await h.database.db.selectFrom("invoices").select("attention_code").where("subscription_id", "=", id).where("cycle", "=", 2).where("kind", "=", "renewal").executeTakeFirst())?.attention_code === "K0001";
+    await eventually(renewalHeld, 10_000, "cycle 2's renewal held for K0001");
+    await advance("12h");
+    const changed = await post(`/v1/subscriptions/${id}/plan-change`, { planId: "plus" });
+    expect(changed.json()).toMatchObject({ prorationInvoice: { status: "paid" } });
+    const proration = changed.json().prorationInvoice as { id: string; amount: number };
+    await advance("6h");
+    const terminated = await post(`/v1/subscriptions/${id}/terminate`, { refund: "prorated" });
+    expect(terminated.statusCode).toBe(200);
+    // Cycle 1's period is over; cycle 2's renewal was never paid and is voided: the proration is what the customer paid for now.
+    expect(terminated.json()).toMatchObject({ refund: null, refunds: [{ invoiceId: proration.id }] });
+    const [refund] = terminated.json().refunds as Array<{ amount: number }>;
+    expect(refund!.amount).toBeGreaterThan(0);
+    expect(refund!.amount).toBeLessThan(proration.amount);
   });
 
   it("terminate with a full refund after an upgrade refunds both charges of the period", async () => {
