@@ -1,8 +1,10 @@
 import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { TEST_CARDS } from "../../src/oen/simulator/cards.ts";
 import { createLedger, type LedgerEntry } from "../../src/oen/simulator/ledger.ts";
+import { boundToken, callApi, chargeBody, startTestSimulator } from "../oen/sim-fixtures.ts";
 
 const entry = (id: string, orderId: string): LedgerEntry => ({
   id,
@@ -72,5 +74,37 @@ describe("the simulator's ledger journal", () => {
   it("without a file, nothing is written and a new ledger starts empty", () => {
     createLedger().add(entry("P1", "in_1-1"));
     expect(createLedger().all()).toEqual([]);
+  });
+});
+
+describe("a simulator restarted on its kept cards and ledger", () => {
+  const dir = mkdtempSync(join(tmpdir(), "oen-sim-restart-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let n = 0;
+  const files = () => ({ ledgerFile: join(dir, `ledger-${n}.jsonl`), cardsFile: join(dir, `cards-${n++}.json`) });
+
+  it("refuses a seed, whose ids would repeat the kept ones", async () => {
+    const kept = files();
+    const first = await startTestSimulator({ ...kept, seed: undefined });
+    await boundToken(first, TEST_CARDS.success);
+    await first.close();
+    await expect(startTestSimulator({ ...kept, seed: 7 })).rejects.toThrow(/SIM_SEED/);
+    const unseeded = await startTestSimulator({ ...kept, seed: undefined });
+    await unseeded.close();
+  });
+
+  it("settles a C026 charge that was still charging when it stopped", async () => {
+    const kept = files();
+    let sim = await startTestSimulator({ ...kept, seed: undefined, faults: [{ on: "charge", kind: "c026_after_charge", settleAfterMs: 300, times: 1 }] });
+    const token = await boundToken(sim, TEST_CARDS.success);
+    expect((await callApi(sim, "POST", "/token/transactions", chargeBody(token, "order-c026"))).status).toBe(409);
+    await sim.close();
+    sim = await startTestSimulator({ ...kept, seed: undefined });
+    try {
+      expect(sim.ledger.byOrder("order-c026").map((e) => e.status)).toEqual(["charging"]);
+      await vi.waitFor(() => expect(sim.ledger.byOrder("order-c026")).toMatchObject([{ status: "charged", paidAt: expect.any(String), authCode: expect.any(String) }]), { timeout: 3_000 });
+    } finally {
+      await sim.close();
+    }
   });
 });

@@ -3,7 +3,7 @@ import { DECLINE_MESSAGES } from "./cards.ts";
 import { einvoiceRefusal } from "./check-einvoice.ts";
 import { ok, refused, type Answer } from "./envelope.ts";
 import type { FaultRule } from "./fault-plan.ts";
-import type { LedgerEntry } from "./ledger.ts";
+import type { LedgerEntry, PendingSettlement } from "./ledger.ts";
 import { productTotal } from "./product-total.ts";
 import type { SimulatorContext } from "./simulator-context.ts";
 
@@ -54,21 +54,24 @@ export function chargeToken(ctx: SimulatorContext, body: TokenChargeBody, fault:
     refundAmount: 0,
   };
   const code = card.behaviour.declineCode;
-  const settled: Partial<LedgerEntry> = declined
-    ? { status: "failed", declineCode: code, reason: DECLINE_MESSAGES[code] }
-    : { status: "charged", authCode: ctx.ids.authCode(), paidAt: createdAt.toISOString() };
+  const settled: PendingSettlement["change"] = declined ? { status: "failed", declineCode: code, reason: DECLINE_MESSAGES[code] } : { status: "charged", authCode: ctx.ids.authCode() };
 
   // Under C026 the answer is replaced by 409 (answer-with-faults.ts); the ledger shows `charging` until it settles.
-  const pending = fault?.kind === "c026_after_charge";
-  ctx.ledger.add(pending ? entry : { ...entry, ...settled });
-  if (pending) {
-    ctx.later(fault.settleAfterMs ?? DEFAULT_SETTLE_AFTER_MS, () => {
-      ctx.ledger.update(entry.id, declined ? settled : { ...settled, paidAt: ctx.now().toISOString() });
-    });
-  }
+  if (fault?.kind === "c026_after_charge") {
+    const settles = { at: new Date(Date.now() + (fault.settleAfterMs ?? DEFAULT_SETTLE_AFTER_MS)).toISOString(), change: settled };
+    ctx.ledger.add({ ...entry, settles });
+    settleWhenDue(ctx, entry.id, settles);
+  } else ctx.ledger.add({ ...entry, ...settled, ...(declined ? {} : { paidAt: entry.createdAt }) });
   if (declined) {
     const detail = code === "K0001" ? { detail: { subCode: "MONTHLY_LIMIT_EXCEEDED" } } : {};
     return { ...refused(400, code, DECLINE_MESSAGES[code], detail), recorded: true };
   }
   return { ...ok({ id: entry.id, authCode: settled.authCode }), recorded: true };
+}
+
+/** A `charging` transaction settles at its time (a success is paid then), also when a restarted simulator finds it in its ledger. */
+export function settleWhenDue(ctx: Pick<SimulatorContext, "ledger" | "later" | "now">, id: string, settles: PendingSettlement): void {
+  ctx.later(Math.max(0, Date.parse(settles.at) - Date.now()), () => {
+    ctx.ledger.update(id, { ...settles.change, ...(settles.change.status === "charged" ? { paidAt: ctx.now().toISOString() } : {}), settles: undefined });
+  });
 }

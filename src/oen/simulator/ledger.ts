@@ -30,6 +30,14 @@ export interface LedgerEntry {
   refundedAt?: string;
   /** Set when the money was paid out to the merchant (status `claimed`). */
   payoutAt?: string;
+  /** Simulator-only: how a `charging` transaction (C026) settles, and when (wall clock), kept so that a restart still settles it. */
+  settles?: PendingSettlement;
+}
+
+/** What a `charging` transaction becomes at `at`: `paidAt` is stamped when it does. */
+export interface PendingSettlement {
+  at: string;
+  change: Partial<Pick<LedgerEntry, "status" | "authCode" | "reason" | "declineCode">>;
 }
 
 /**
@@ -81,7 +89,7 @@ export interface Ledger extends LedgerView {
   add(entry: LedgerEntry): void;
   update(
     id: string,
-    change: Partial<Pick<LedgerEntry, "status" | "paidAt" | "authCode" | "reason" | "declineCode" | "refundAmount" | "refundedAt" | "payoutAt">>,
+    change: Partial<Pick<LedgerEntry, "status" | "paidAt" | "authCode" | "reason" | "declineCode" | "refundAmount" | "refundedAt" | "payoutAt" | "settles">>,
   ): LedgerEntry;
   addRefund(refund: LedgerRefund): void;
   addListedPayment(payment: ListedPayment): void;
@@ -124,9 +132,10 @@ export function createLedger(journalFile: string | null = null): Ledger {
         listed.push(structuredClone(withoutUndefined(change.payment)));
     }
   };
+  // Written before it is applied: a change the file could not take is neither held nor answered.
   const record = (change: LedgerChange): void => {
-    apply(change);
     if (journalFile !== null) appendFileSync(journalFile, `${JSON.stringify(change)}\n`, { mode: 0o600 });
+    apply(change);
   };
   if (journalFile !== null) {
     mkdirSync(dirname(journalFile), { recursive: true });

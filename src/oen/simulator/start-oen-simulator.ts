@@ -4,6 +4,7 @@ import type { CardRefusalCode } from "./cards.ts";
 import { bindCard, completeCardForm, type BindCardInput, type BindResult } from "./bind-card.ts";
 import { buildSimulatorApp } from "./build-simulator-app.ts";
 import { CardStore } from "./card-store.ts";
+import { settleWhenDue } from "./charge-token.ts";
 import { createFaultController, type FaultControls } from "./fault-controller.ts";
 import { parseFaultPlan, type FaultPlan } from "./fault-plan.ts";
 import { createIdFactory } from "./id-factory.ts";
@@ -130,6 +131,13 @@ export async function startOenSimulator(options: OenSimulatorOptions): Promise<O
     },
     logger,
   };
+
+  // The ids of a seeded simulator repeat from the same seed: after a restart they would name
+  // the transactions and cards it kept.
+  if (options.seed !== undefined && (ctx.cards.size > 0 || ctx.ledger.all().length > 0)) {
+    throw new Error("a seeded simulator (SIM_SEED) cannot start on kept cards or a kept ledger: its ids would repeat theirs; remove the seed or the files");
+  }
+  for (const entry of ctx.ledger.all()) if (entry.status === "charging" && entry.settles !== undefined) settleWhenDue(ctx, entry.id, entry.settles);
 
   const app = await buildSimulatorApp(ctx, lifetime.signal);
   await app.listen({ port: options.port ?? 0, host: options.host ?? "127.0.0.1" });
