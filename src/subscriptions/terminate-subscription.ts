@@ -35,7 +35,7 @@ export async function terminateSubscription(deps: Deps, id: string, refundMode: 
       if (planned.kind === "planned") {
         refunds.push(planned.refund);
         effects.refund(planned.refund.id);
-      } else deps.logger.warn({ subscriptionId: id, invoiceId: paid.id, refused: planned.kind }, "terminate: a charge of the last paid period is not refunded (Oen refunds a transaction once)");
+      } else deps.logger.warn({ subscriptionId: id, invoiceId: paid.id, refused: planned.kind }, "terminate: a charge of the last paid period is not refunded");
     }
     const renewalRefund = refunds.find((r) => r.invoice_id === charges.find((c) => c.kind === "renewal")?.id) ?? null;
     await effects.event(tx, {
