@@ -49,6 +49,8 @@ describe("the simulator's ledger journal", () => {
     expect(again.successfulCharges()).toHaveLength(1);
     expect(again.refunds("P1")).toEqual(first.refunds("P1"));
     expect(again.listedPayments()).toEqual(first.listedPayments());
+    // An update of no entry is refused, and leaves nothing in the file that a replay would trip on.
+    expect(() => again.update("P9", { status: "charged" })).toThrow(/no ledger entry P9/);
     // And it goes on appending where the first left off.
     again.add(entry("P4", "in_4-1"));
     expect(createLedger(file).all().map((e) => e.id)).toEqual(["P1", "P2", "P4"]);

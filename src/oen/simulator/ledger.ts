@@ -155,6 +155,8 @@ export function createLedger(journalFile: string | null = null): Ledger {
     listedPayments: () => listed.map((payment) => structuredClone(payment)),
     add: (entry) => record({ op: "add", entry }),
     update: (id, change) => {
+      // Refused before it is written: an update of no entry would stop every later replay.
+      if (find(id) === undefined) throw new Error(`no ledger entry ${id}`);
       record({ op: "update", id, change });
       return structuredClone(find(id)!);
     },
